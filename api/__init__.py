@@ -1,0 +1,1 @@
+"""kgedit api package."""

@@ -1,0 +1,1 @@
+"""kgedit editors package."""

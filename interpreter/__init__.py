@@ -1,0 +1,1 @@
+"""kgedit interpreter package."""

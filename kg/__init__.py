@@ -1,0 +1,1 @@
+"""kgedit kg package."""
