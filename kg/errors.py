@@ -77,3 +77,68 @@ class ImportFailed(InvalidInput):
 
 class RowCountMismatch(StoreError):
     """A batched write affected fewer rows than it was given (the store lost rows); nothing was committed."""
+
+
+# --- models: registry, loading, locks, ledger --------------------------------------------------------------
+
+
+class ModelNotFound(NotFound):
+    """No model is registered under ``name`` (or its files are gone). ``known`` lists the registered names."""
+
+    def __init__(self, name: str, known: list[str], *, hint: str = ""):
+        self.name = name
+        self.known = known
+        listing = ", ".join(sorted(known)) or "none"
+        super().__init__(f"unknown model {name!r}; known models: {listing}" + (f". {hint}" if hint else ""))
+
+
+class ModelLoadError(KGEditError):
+    """A model's files exist but could not be loaded or converted."""
+
+
+class UnsupportedArchitecture(ModelLoadError):
+    """The model's architecture has no entry in kgedit's architecture tables (or transformers cannot load it)."""
+
+    http_status = 422
+
+
+class HubAccessBlocked(ModelLoadError):
+    """Loading tried to reach a model hub; kgedit loads local files only."""
+
+
+class ModelBusy(Conflict):
+    """A model's read/write lock could not be taken within the timeout."""
+
+
+class ModelUnloaded(Conflict):
+    """A handle was used after its model was unloaded; get a fresh handle from the registry."""
+
+
+class LedgerError(KGEditError):
+    """The weight-delta ledger could not record, apply or revert a change; the weights were left as they were."""
+
+
+class LedgerDrift(LedgerError):
+    """A tensor's checksum is not what the ledger expects: the weights changed outside the ledger."""
+
+
+class LedgerCorrupt(LedgerError):
+    """A ledger file is missing or its checksum does not match."""
+
+
+class RevertOrderError(LedgerError, Conflict):
+    """A record cannot be reverted before later records that touch the same tensors. ``blocking`` lists them."""
+
+    http_status = 409
+
+    def __init__(self, record_id: str, blocking: list[str]):
+        self.record_id = record_id
+        self.blocking = blocking
+        super().__init__(
+            f"record {record_id} cannot be reverted while later records touching the same tensors are applied: "
+            f"{', '.join(blocking)}; revert those first or pass cascade=True"
+        )
+
+
+class LedgerNotFound(NotFound):
+    """A record id or model-state id is not in the ledger."""

@@ -1,0 +1,113 @@
+"""Benchmark the embedded versioned KG; prints JSON.
+
+    python bench/kg.py [--facts 1000000] [--entities 100000] [--ops 200] [--runs 3]
+
+Measures: bulk import of synthetic facts from a CSV file through the normal import path (one commit), point
+lookup of all current facts of one entity, 2-hop neighbourhood, and rollback of a 10-fact commit on a small
+(10k) and on the large graph. Latencies are medians (p50) and p95 over --ops operations; the import rate and
+rollback times are medians over --runs repetitions. Each run uses a fresh store in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from kg.io import read_triples
+from kg.records import TripleIn
+from kg.schema import RelationSchema
+from kg.store import GraphStore
+
+
+def synthetic_csv(path: Path, n_facts: int, n_entities: int, relations: list[str], seed: int = 42) -> None:
+    rng = random.Random(seed)
+    seen: set[tuple[int, int, int]] = set()
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(("subject", "relation", "object"))
+        while len(seen) < n_facts:
+            key = (rng.randrange(n_entities), rng.randrange(len(relations)), rng.randrange(n_entities))
+            if key not in seen:
+                seen.add(key)
+                writer.writerow((f"Entity {key[0]}", relations[key[1]], f"Entity {key[2]}"))
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return time.perf_counter() - start, value
+
+
+def latencies_ms(fn, items) -> dict[str, float]:
+    times = sorted(timed(fn, item)[0] * 1000 for item in items)
+    return {"p50_ms": round(statistics.median(times), 3), "p95_ms": round(times[int(len(times) * 0.95) - 1], 3)}
+
+
+def rollback_ms(store: GraphStore, rng: random.Random, n_entities: int, tries: int = 5) -> float:
+    """Median time to roll back a fresh 10-fact commit."""
+    times = []
+    for t in range(tries):
+        rows = [TripleIn(subject=f"Entity {rng.randrange(n_entities)}", relation="borders",
+                         object=f"New {t}-{i}") for i in range(10)]
+        version = store.commit(add=rows, author="bench").commit.version
+        times.append(timed(store.rollback_commit, version, author="bench")[0] * 1000)
+    return round(statistics.median(times), 3)
+
+
+def one_run(workdir: Path, args: argparse.Namespace, relations: list[str]) -> dict:
+    rng = random.Random(1)
+    out: dict = {}
+    small_csv, big_csv = workdir / "small.csv", workdir / "big.csv"
+    synthetic_csv(small_csv, 10_000, 1_000, relations)
+    synthetic_csv(big_csv, args.facts, args.entities, relations)
+    with GraphStore.open(str(workdir / "small")) as small:
+        small.import_triples(read_triples(small_csv), author="bench")
+        out["rollback_10_facts_on_10k_ms"] = rollback_ms(small, rng, 1_000)
+    with GraphStore.open(str(workdir / "big")) as big:
+        seconds, _ = timed(lambda: big.import_triples(read_triples(big_csv), author="bench"))
+        out["import_seconds"] = round(seconds, 2)
+        out["import_facts_per_s"] = round(args.facts / seconds)
+        sample = [f"Entity {rng.randrange(args.entities)}" for _ in range(args.ops)]
+        out["point_lookup"] = latencies_ms(big.facts, sample)
+        out["two_hop"] = latencies_ms(lambda e: big.neighbourhood(e, depth=2), sample)
+        out["rollback_10_facts_on_big_ms"] = rollback_ms(big, rng, args.entities)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--facts", type=int, default=1_000_000)
+    parser.add_argument("--entities", type=int, default=100_000)
+    parser.add_argument("--ops", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    relations = RelationSchema.default().names()[:50]
+    runs = []
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="kgedit-bench-") as tmp:
+            runs.append(one_run(Path(tmp), args, relations))
+    med = lambda key, sub=None: statistics.median(r[key][sub] if sub else r[key] for r in runs)  # noqa: E731
+    summary = {
+        "import_facts_per_s": med("import_facts_per_s"),
+        "point_lookup_p50_ms": med("point_lookup", "p50_ms"),
+        "two_hop_p50_ms": med("two_hop", "p50_ms"),
+        "rollback_10_facts_on_10k_ms": med("rollback_10_facts_on_10k_ms"),
+        "rollback_10_facts_on_big_ms": med("rollback_10_facts_on_big_ms"),
+    }
+    summary["rollback_big_over_small_ratio"] = round(
+        summary["rollback_10_facts_on_big_ms"] / summary["rollback_10_facts_on_10k_ms"], 2)
+    print(json.dumps({"backend": "ladybug", "facts": args.facts, "entities": args.entities, "ops": args.ops,
+                      "runs": args.runs, "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                      "median": summary, "per_run": runs}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Embedded LadybugDB backend (``ladybug==0.22.0``, pinned).
+
+LadybugDB silently drops rows when one ``UNWIND ... MERGE ... CREATE`` batch meets the same new node twice
+(reference/platform.md §7.7). Every batched write here therefore (1) creates entities first over distinct
+ids, (2) creates facts with ``MATCH ... WHERE a.id = r.s MATCH ... CREATE``, and (3) checks the number of rows
+written against the number given, rolling the transaction back on a mismatch.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ladybug
+
+from kg.backends.base import Row
+from kg.errors import RowCountMismatch, StoreError
+
+log = logging.getLogger(__name__)
+
+# Batches above this size go through COPY FROM a temporary CSV file (an order of magnitude faster).
+COPY_THRESHOLD = 20_000
+
+DDL = (
+    "CREATE NODE TABLE IF NOT EXISTS Entity(id STRING PRIMARY KEY, name STRING, aliases STRING[], lang STRING)",
+    "CREATE REL TABLE IF NOT EXISTS FACT(FROM Entity TO Entity, id STRING, pred STRING, valid_from INT64,"
+    " valid_to INT64, edit_id STRING, author STRING, confidence DOUBLE, source STRING)",
+    "CREATE NODE TABLE IF NOT EXISTS Commit(version INT64 PRIMARY KEY, edit_id STRING, parent INT64,"
+    " author STRING, ts STRING, kind STRING, message STRING, n_changes INT64, reverts INT64)",
+    "CREATE NODE TABLE IF NOT EXISTS Change(id STRING PRIMARY KEY, version INT64, op STRING, fact STRING,"
+    " s STRING, o STRING, pred STRING)",
+    "CREATE NODE TABLE IF NOT EXISTS Meta(key STRING PRIMARY KEY, value STRING)",
+)
+
+# Column order of each table as COPY expects it (FROM/TO first for relationships).
+_COPY_COLUMNS = {
+    "Entity": ("id", "name", "aliases", "lang"),
+    "Change": ("id", "version", "op", "fact", "s", "o", "pred"),
+    "FACT": ("s", "o", "id", "pred", "valid_from", "valid_to", "edit_id", "author", "confidence", "source"),
+}
+
+_CREATE_FACTS = (
+    "UNWIND $rows AS r MATCH (a:Entity) WHERE a.id = r.s MATCH (b:Entity) WHERE b.id = r.o "
+    "CREATE (a)-[:FACT {id: r.id, pred: r.pred, valid_from: r.valid_from, "
+    "edit_id: r.edit_id, author: r.author, confidence: r.confidence, source: r.source}]->(b) RETURN count(*) AS n"
+)
+
+
+class LadybugBackend:
+    """A LadybugDB database on disk (a path) or in memory (``:memory:``).
+
+    Only one process may open a database for writing (LadybugDB holds a file lock). Within the process a lock
+    serialises use of the single connection, which is not safe to share between threads.
+    """
+
+    name = "ladybug"
+
+    def __init__(self, path: str):
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = ladybug.Database(path)
+            self._conn = ladybug.Connection(self._db)
+        except RuntimeError as e:
+            raise StoreError(f"cannot open graph store at {path}: {e}") from e
+        self._lock = threading.RLock()
+        self._tx_depth = 0
+
+    def ensure_schema(self) -> None:
+        for statement in DDL:
+            self.run(statement)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._lock:
+            if self._tx_depth:
+                self._tx_depth += 1
+                try:
+                    yield
+                finally:
+                    self._tx_depth -= 1
+                return
+            self._execute("BEGIN TRANSACTION")
+            self._tx_depth = 1
+            try:
+                yield
+            except BaseException:
+                self._tx_depth = 0
+                self._rollback_quietly()
+                raise
+            self._tx_depth = 0
+            self._execute("COMMIT")
+
+    def run(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+        with self._lock:
+            return self._rows(self._execute(query, params))
+
+    def run_read_only(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+        with self._lock:
+            if self._tx_depth:
+                raise StoreError("a read-only query cannot run inside a write transaction")
+            self._execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                return self._rows(self._execute(query, params))
+            finally:
+                self._rollback_quietly()
+
+    def bulk_create_nodes(self, label: str, rows: Sequence[Row]) -> int:
+        if not rows:
+            return 0
+        if len(rows) >= COPY_THRESHOLD and _csv_safe(rows):
+            return self._copy(label, rows)
+        props = ", ".join(f"{c}: r.{c}" for c in _COPY_COLUMNS[label])
+        query = f"UNWIND $rows AS r CREATE (n:{label} {{{props}}}) RETURN count(*) AS n"
+        return sum(_check_count(label, self.run(query, {"rows": chunk})[0]["n"], len(chunk))
+                   for chunk in _chunks(rows))
+
+    def bulk_create_facts(self, rows: Sequence[Row]) -> int:
+        if not rows:
+            return 0
+        if len(rows) >= COPY_THRESHOLD:
+            return self._copy("FACT", rows)
+        total = 0
+        for chunk in _chunks(rows):
+            created = self.run(_CREATE_FACTS, {"rows": chunk})
+            total += _check_count("FACT", created[0]["n"] if created else 0, len(chunk))
+        return total
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+            self._db.close()
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _rollback_quietly(self) -> None:
+        # A failed statement makes LadybugDB abort the transaction itself; ROLLBACK then has nothing to undo.
+        try:
+            self._conn.execute("ROLLBACK")
+        except RuntimeError as e:
+            if "No active transaction" not in str(e):
+                raise StoreError(f"rollback failed: {e}") from e
+
+    def _execute(self, query: str, params: dict[str, Any] | None = None) -> Any:
+        try:
+            return self._conn.execute(query, params or {})
+        except RuntimeError as e:
+            raise StoreError(str(e)) from e
+
+    @staticmethod
+    def _rows(result: Any) -> list[Row]:
+        if isinstance(result, list):  # several statements: keep the last result
+            result = result[-1]
+        names = result.get_column_names()
+        return [dict(zip(names, values)) for values in result.get_all()]
+
+    def _copy(self, table: str, rows: Sequence[Row]) -> int:
+        """Write rows to a temporary CSV and COPY it in; the count is checked like any other batch."""
+        before = self._count(table)
+        columns = _COPY_COLUMNS[table]
+        fd, tmp = tempfile.mkstemp(suffix=".csv", prefix=f"kgedit-{table}-")
+        try:
+            with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                for row in rows:
+                    writer.writerow([_csv_value(row.get(c)) for c in columns])
+            self._execute(f"COPY {table} FROM '{tmp}' (header=false)")
+        finally:
+            os.unlink(tmp)
+        return _check_count(table, self._count(table) - before, len(rows))
+
+    def _count(self, table: str) -> int:
+        query = ("MATCH ()-[f:FACT]->() RETURN count(*) AS n" if table == "FACT"
+                 else f"MATCH (n:{table}) RETURN count(*) AS n")
+        return self.run(query)[0]["n"]
+
+
+def _chunks(rows: Sequence[Row], size: int = 5_000) -> list[list[Row]]:
+    return [list(rows[i:i + size]) for i in range(0, len(rows), size)]
+
+
+def _csv_safe(rows: Sequence[Row]) -> bool:
+    """Whether every list value can be written as a LadybugDB CSV list literal."""
+    return not any(isinstance(v, (list, tuple)) and any(("," in str(x) or "]" in str(x)) for x in v)
+                   for row in rows for v in row.values())
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        # LadybugDB's list literal; aliases never contain ',' or ']' in bulk imports (validated upstream).
+        return "[" + ",".join(str(v) for v in value) + "]"
+    return value
+
+
+def _check_count(table: str, written: int, expected: int) -> int:
+    if written != expected:
+        raise RowCountMismatch(f"{table}: wrote {written} of {expected} rows; the transaction was rolled back")
+    return written

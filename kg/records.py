@@ -1,0 +1,103 @@
+"""The data model's records, the same on every backend (pydantic: they cross the API boundary)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CommitKind(StrEnum):
+    IMPORT = "import"
+    EDIT = "edit"
+    FORGET = "forget"
+    ROLLBACK = "rollback"
+    DERIVE = "derive"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Entity(_Frozen):
+    """A node. ``id`` is the normalised key (:func:`kg.ids.entity_id`); ``name`` keeps the original form."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    lang: str | None = None
+
+
+class TripleIn(_Frozen):
+    """A fact to add, as written by a user or a file: names, not ids."""
+
+    subject: str = Field(min_length=1, max_length=1000)
+    relation: str = Field(min_length=1, max_length=200)
+    object: str = Field(min_length=1, max_length=1000)
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    source: str | None = None
+
+
+class Fact(_Frozen):
+    """A FACT relationship. Visible at version v when valid_from <= v and (valid_to is None or v < valid_to)."""
+
+    id: str
+    subject: str
+    subject_name: str
+    pred: str
+    object: str
+    object_name: str
+    valid_from: int
+    valid_to: int | None = None
+    edit_id: str | None = None
+    author: str | None = None
+    confidence: float | None = None
+    source: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity of the statement regardless of when it was written: (subject id, relation, object id)."""
+        return (self.subject, self.pred, self.object)
+
+
+class Commit(_Frozen):
+    """One version of the graph. Versions are gap-free integers starting at 1 (0 is the empty graph)."""
+
+    version: int
+    edit_id: str
+    parent: int
+    author: str
+    ts: str
+    kind: CommitKind
+    message: str = ""
+    n_changes: int = 0
+    reverts: int | None = None
+
+
+class Change(_Frozen):
+    """One line of a commit's change log: a fact added or retired at ``version``."""
+
+    id: str
+    version: int
+    op: str  # "add" | "retire"
+    fact: str
+    s: str
+    o: str
+    pred: str
+
+
+class Diff(_Frozen):
+    """What changed between two versions: facts visible at ``to`` but not ``from_``, and the reverse."""
+
+    from_version: int
+    to_version: int
+    added: list[Fact]
+    removed: list[Fact]
+
+
+class CommitResult(_Frozen):
+    """What a write did: the new commit and the facts it added and retired."""
+
+    commit: Commit
+    added: list[Fact]
+    retired: list[Fact]

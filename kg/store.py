@@ -1,0 +1,300 @@
+"""The versioned knowledge graph: reads at any version, commits, diffs and rollbacks over a backend.
+
+Versioning is store-agnostic: facts are never deleted, only retired by setting ``valid_to``; each commit keeps a
+change log (``Change`` nodes keyed ``"<version>:<n>"``) so diffs and rollbacks read only the commits involved,
+never the whole graph. A commit, its facts and its change log are written in one store transaction
+(``backend.atomic()``): all of it lands or none of it does (atomic, consistent, durable as the backend's commit;
+isolation: one writer at a time, enforced by a lock here and the store's own file lock or constraints).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from kg import queries as Q
+from kg.backends import GraphBackend, open_backend
+from kg.cypher_guard import check_read_only
+from kg.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kg.ids import entity_id
+from kg.records import Commit, CommitKind, CommitResult, Diff, Entity, Fact, TripleIn
+from kg.schema import RelationSchema
+from kg import versions
+
+log = logging.getLogger(__name__)
+
+_VISIBLE_MACRO = re.compile(r"\bvisible\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)")
+
+
+class GraphStore:
+    """A versioned knowledge graph. Open with :meth:`open`; close with :meth:`close` or a ``with`` block.
+
+    Example:
+        >>> store = GraphStore.open(":memory:")
+        >>> store.commit(add=[TripleIn(subject="France", relation="capital", object="Paris")], author="doc").commit.version
+        1
+        >>> [f.object_name for f in store.facts("France")]
+        ['Paris']
+        >>> store.close()
+    """
+
+    def __init__(self, backend: GraphBackend, schema: RelationSchema | None = None):
+        self.backend = backend
+        self.schema = schema or RelationSchema.default()
+        self._write_lock = threading.RLock()
+        backend.ensure_schema()
+        versions.migrate(backend)
+        versions.load_custom_relations(backend, self.schema)
+        self._head = backend.run(Q.HEAD)[0]["head"] or 0
+
+    @classmethod
+    def open(cls, uri: str, *, schema: RelationSchema | None = None, user: str | None = None,
+             password: str | None = None, database: str | None = None) -> "GraphStore":
+        """Open (creating if needed) the store a URI names; see :func:`kg.backends.open_backend`."""
+        return cls(open_backend(uri, user=user, password=password, database=database), schema)
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # -- versions ----------------------------------------------------------------------------------------
+
+    @property
+    def head(self) -> int:
+        """The newest version (0 for an empty graph)."""
+        return self._head
+
+    def resolve_version(self, at: int | None) -> int:
+        """``at`` checked against the history (None means head).
+
+        Raises:
+            NotFound: the version does not exist.
+        """
+        if at is None:
+            return self._head
+        if not 0 <= at <= self._head:
+            raise NotFound(f"version {at} does not exist (versions are 0..{self._head})")
+        return at
+
+    def log(self, *, limit: int | None = None, after: int = 0) -> list[Commit]:
+        """Commits newest first (``limit`` of them), optionally only those after version ``after``."""
+        rows = self.backend.run(Q.COMMITS_BETWEEN, {"after": after, "upto": self._head})
+        commits = [Commit(**r) for r in reversed(rows)]
+        return commits[:limit] if limit else commits
+
+    def commit_info(self, version: int) -> Commit:
+        """The commit that made ``version``. Raises NotFound."""
+        rows = self.backend.run(Q.COMMIT, {"version": version})
+        if not rows:
+            raise NotFound(f"no commit with version {version}")
+        return Commit(**rows[0])
+
+    def commits_of_edit(self, edit_id: str) -> list[Commit]:
+        return [Commit(**r) for r in self.backend.run(Q.COMMITS_BY_EDIT, {"edit_id": edit_id})]
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def entity(self, name_or_id: str) -> Entity:
+        """Look an entity up by id, then by name (case-insensitive). Raises NotFound."""
+        rows = self.backend.run(Q.ENTITY, {"id": _safe_id(name_or_id)}) or self.backend.run(
+            Q.ENTITY_BY_NAME, {"name": name_or_id})
+        if not rows:
+            raise NotFound(f"no entity named {name_or_id!r}")
+        return _entity(rows[0])
+
+    def entities(self) -> list[Entity]:
+        return [_entity(r) for r in self.backend.run(Q.ALL_ENTITIES)]
+
+    def facts(self, entity: str, *, at: int | None = None, direction: str = "both",
+              relation: str | None = None) -> list[Fact]:
+        """Facts about an entity visible at version ``at`` (default head): outgoing, incoming or both.
+
+        Raises:
+            NotFound: unknown entity or version. UnknownRelation: unknown ``relation``.
+        """
+        eid = self.entity(entity).id
+        params = {"id": eid, "at": self.resolve_version(at)}
+        pred = self.schema.get(relation).name if relation else None
+        rows: list[dict[str, Any]] = []
+        if direction in ("out", "both"):
+            rows += self.backend.run(Q.FACTS_OUT, params)
+        if direction in ("in", "both"):
+            rows += self.backend.run(Q.FACTS_IN, params)
+        if direction not in ("out", "in", "both"):
+            raise InvalidInput(f"direction must be out, in or both, not {direction!r}")
+        return sorted((Fact(**r) for r in rows if pred is None or r["pred"] == pred), key=_fact_order)
+
+    def objects(self, subject: str, relation: str, *, at: int | None = None) -> list[Fact]:
+        """Visible facts ``(subject, relation, ?)``, e.g. the current capital of a country."""
+        params = {"s": _safe_id(subject), "pred": self.schema.get(relation).name, "at": self.resolve_version(at)}
+        return sorted((Fact(**r) for r in self.backend.run(Q.FACTS_OF_PAIR, params)), key=_fact_order)
+
+    def neighbourhood(self, entity: str, *, depth: int = 1, at: int | None = None) -> list[Fact]:
+        """Every fact on a path of at most ``depth`` hops (either direction) from ``entity``."""
+        if not 1 <= depth <= 4:
+            raise InvalidInput("depth must be between 1 and 4")
+        params = {"id": self.entity(entity).id, "at": self.resolve_version(at)}
+        found = {}
+        for direction in ("out", "in"):
+            for row in self.backend.run(Q.neighbourhood(depth, direction), params):
+                found[row["id"]] = Fact(**row)
+        return sorted(found.values(), key=_fact_order)
+
+    def all_facts(self, *, at: int | None = None) -> list[Fact]:
+        """Every fact visible at a version (for export and analytics)."""
+        return [Fact(**r) for r in self.backend.run(Q.ALL_FACTS, {"at": self.resolve_version(at)})]
+
+    def count_facts(self, *, at: int | None = None) -> int:
+        return self.backend.run(Q.COUNT_FACTS, {"at": self.resolve_version(at)})[0]["n"]
+
+    def query(self, cypher: str, params: dict[str, Any] | None = None, *, at: int | None = None,
+              write: bool = False) -> list[dict[str, Any]]:
+        """Run user Cypher. Read-only unless ``write`` (callers check the user may write first).
+
+        ``$at`` is bound to the requested version (default head) and ``visible(f)`` expands to "relationship f
+        is visible at $at", so ``MATCH (a)-[f:FACT]->(b) WHERE visible(f) RETURN b.name`` time-travels. Writes
+        bypass versioning and are for administrators.
+
+        Raises:
+            ReadOnlyQuery: a write clause in a read-only query. StoreError: the store rejected the query.
+        """
+        text = _VISIBLE_MACRO.sub(lambda m: Q.visible(m.group(1)), cypher)
+        bound = {**(params or {})}
+        if "$at" in text:
+            bound.setdefault("at", self.resolve_version(at))
+        if not write:
+            check_read_only(text)
+            return self.backend.run_read_only(text, bound)
+        with self._write_lock, self.backend.atomic():
+            return self.backend.run(text, bound)
+
+    def diff(self, from_version: int, to_version: int) -> Diff:
+        """Facts added and removed going from one version to another (either order)."""
+        a, b = self.resolve_version(from_version), self.resolve_version(to_version)
+        added, removed = versions.net_changes(self.backend, min(a, b), max(a, b))
+        if a > b:
+            added, removed = removed, added
+        return Diff(from_version=a, to_version=b, added=self._facts_by_ref(added),
+                    removed=self._facts_by_ref(removed))
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def commit(self, *, add: Sequence[TripleIn] = (), retire: Sequence[Fact] = (), author: str,
+               kind: CommitKind = CommitKind.EDIT, message: str = "", edit_id: str | None = None,
+               expected_version: int | None = None) -> CommitResult:
+        """Write one commit: add facts and retire visible ones, atomically, as version ``head + 1``.
+
+        Raises:
+            Conflict: ``expected_version`` is not the head. UnknownRelation: a relation is not in the schema.
+            InvalidInput: nothing to do, or a fact to retire is not visible.
+        """
+        if not add and not retire:
+            raise InvalidInput("a commit must add or retire at least one fact")
+        rows = [self._normalise(t) for t in add]
+        with self._write_lock:
+            self._check_expected(expected_version)
+            result = versions.write_commit(self.backend, head=self._head, rows=rows, retire=retire,
+                                           author=author, kind=kind, message=message, edit_id=edit_id)
+            self._head = result.commit.version
+        return result
+
+    def import_triples(self, triples: Iterable[TripleIn], *, author: str, message: str = "",
+                       source: str | None = None, add_unknown_relations: bool = False,
+                       progress: bool = False) -> CommitResult:
+        """Import many facts as one commit (bulk path). Nothing is applied if any fact is invalid.
+
+        Raises:
+            UnknownRelation: a relation is not in the schema (unless ``add_unknown_relations``).
+        """
+        rows = [self._normalise(t, source=source, add_unknown=add_unknown_relations) for t in triples]
+        if not rows:
+            raise InvalidInput("nothing to import")
+        with self._write_lock:
+            result = versions.write_commit(self.backend, head=self._head, rows=rows, retire=(), author=author,
+                                           kind=CommitKind.IMPORT, message=message, edit_id=None,
+                                           progress=progress, summarise=True)
+            self._head = result.commit.version
+        return result
+
+    def rollback_commit(self, version: int, *, author: str, message: str = "",
+                        edit_id: str | None = None) -> CommitResult:
+        """Undo one commit by writing a new rollback commit (later unrelated commits are kept)."""
+        target = self.commit_info(version)
+        with self._write_lock:
+            added, removed = versions.net_changes(self.backend, target.version - 1, target.version)
+            return self._write_inverse(added, removed, author=author, reverts=version, edit_id=edit_id,
+                                       message=message or f"roll back commit {version}")
+
+    def rollback_to(self, version: int, *, author: str, message: str = "",
+                    edit_id: str | None = None) -> CommitResult:
+        """Make the visible graph equal to ``version`` again, as a new rollback commit."""
+        version = self.resolve_version(version)
+        if version == self._head:
+            raise InvalidInput(f"version {version} is already the head")
+        with self._write_lock:
+            added, removed = versions.net_changes(self.backend, version, self._head)
+            return self._write_inverse(added, removed, author=author, reverts=None, edit_id=edit_id,
+                                       message=message or f"roll back to version {version}")
+
+    def add_relation(self, relation: Any) -> None:
+        """Add a relation to the schema at run time and persist it in the store."""
+        with self._write_lock:
+            self.schema.add(relation)
+            versions.save_custom_relations(self.backend, self.schema)
+
+    # -- internals -----------------------------------------------------------------------------------------
+
+    def _write_inverse(self, added: list, removed: list, **kw: Any) -> CommitResult:
+        """Retire what was added (if still visible) and restore what was removed (if not visible again)."""
+        retire = [f for f in self._facts_by_ref(added) if f.valid_to is None]
+        restore = [self._normalise(TripleIn(subject=f.subject_name, relation=f.pred, object=f.object_name,
+                                            confidence=f.confidence if f.confidence is not None else 1.0,
+                                            source=f.source))
+                   for f in self._facts_by_ref(removed)]
+        if not retire and not versions.not_visible(self.backend, restore, self._head, retiring=retire):
+            raise InvalidInput("nothing to roll back: the change is already undone")
+        result = versions.write_commit(self.backend, head=self._head, rows=restore, retire=retire,
+                                       kind=CommitKind.ROLLBACK, **kw)
+        self._head = result.commit.version
+        return result
+
+    def _facts_by_ref(self, refs: list) -> list[Fact]:
+        return versions.load_facts(self.backend, refs)
+
+    def _check_expected(self, expected_version: int | None) -> None:
+        if expected_version is not None and expected_version != self._head:
+            raise Conflict(f"the graph is at version {self._head}, not the expected {expected_version}")
+
+    def _normalise(self, triple: TripleIn, *, source: str | None = None, add_unknown: bool = False) -> dict:
+        relation = self.schema.find(triple.relation)
+        if relation is None and add_unknown:
+            relation = versions.register_relation(self.backend, self.schema, triple.relation)
+        pred = relation.name if relation else self.schema.get(triple.relation).name
+        return {"s": _safe_id(triple.subject), "s_name": triple.subject.strip(), "pred": pred,
+                "o": _safe_id(triple.object), "o_name": triple.object.strip(),
+                "confidence": triple.confidence, "source": triple.source or source}
+
+
+def _safe_id(name: str) -> str:
+    try:
+        return entity_id(name)
+    except ValueError as e:
+        raise InvalidInput(str(e)) from e
+
+
+def _entity(row: dict[str, Any]) -> Entity:
+    return Entity(id=row["id"], name=row["name"], aliases=tuple(row["aliases"] or ()), lang=row["lang"])
+
+
+def _fact_order(fact: Fact) -> tuple:
+    return (fact.subject, fact.pred, fact.object, fact.valid_from)
+
+
