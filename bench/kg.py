@@ -10,6 +10,7 @@ rollback times are medians over --runs repetitions. Each run uses a fresh store 
 
 from __future__ import annotations
 
+import _bootstrap  # noqa: F401  (must come first: lets bench/kg.py import the kg package)
 import argparse
 import csv
 import json

@@ -224,7 +224,8 @@ def _country_facts(rec: dict[str, Any], capitals: dict[str, str], borders: dict[
     facts += [(country, "borders", other) for other in borders.get(country, [])]
     codes = (_calling_code(c, short_codes) for c in rec.get("callingCodes") or [])
     facts += [(country, "calling_code", code) for code in codes if code]
-    facts += [(country, "top_level_domain", tld.strip()) for tld in rec.get("tld") or [] if tld.strip()]
+    # Right-to-left IDN domains are stored with the dot at the wrong end ("الجزائر."): re-anchor it.
+    facts += [(country, "top_level_domain", "." + tld.strip(" .")) for tld in rec.get("tld") or [] if tld.strip(" .")]
     return facts
 
 
@@ -240,7 +241,7 @@ def _drop_contradictions(triples: list[Triple], schema: RelationSchema) -> list[
             groups[("o", r, entity_id(o))].add(entity_id(s))
     clashes = {key for key, values in groups.items() if len(values) > 1}
     for side, relation, key in sorted(clashes):
-        log.warning("demo: dropping %s facts of %r with %s %r: several values", relation, key,
+        log.warning("demo: dropping %s facts whose %s %r has several values", relation,
                     "subject" if side == "s" else "object", key)
     return [(s, r, o) for s, r, o in triples
             if ("s", r, entity_id(s)) not in clashes and ("o", r, entity_id(o)) not in clashes]

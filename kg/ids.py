@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SEPARATORS = re.compile(r"[\s_\-]+", re.UNICODE)
 _DROP = re.compile(r"[^\w]+", re.UNICODE)  # punctuation other than separators; \w keeps CJK and accents
 
 
+@lru_cache(maxsize=1 << 18)  # bulk imports repeat names many times
 def entity_id(name: str) -> str:
     """Return the normalised key of an entity name.
 

@@ -30,23 +30,24 @@ FACTS_OF_PAIR = (
 FACT_BY_ID = f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE a.id = $s AND f.id = $id RETURN {_FACT_FIELDS}"
 FACTS_BY_PRED = f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.pred = $pred AND {VISIBLE} RETURN {_FACT_FIELDS}"
 ALL_FACTS = f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {VISIBLE} RETURN {_FACT_FIELDS} ORDER BY f.id"
-COUNT_FACTS = f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {VISIBLE} RETURN count(*) AS n"
+COUNT_FACTS = f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {VISIBLE} RETURN count(*) AS total"
 
 
 def neighbourhood(depth: int, direction: str) -> str:
-    """Facts one step beyond the entities within ``depth - 1`` hops of ``$id`` (``direction``: out | in).
+    """Facts one step (``direction``: out | in) beyond every walk of ``depth - 1`` hops from ``$id``.
 
-    The frontier is reached with a fixed-length undirected pattern; walks may return along an edge, so the
-    frontier at depth d also holds every entity nearer than d. Two such queries (out, in) give every fact within
-    ``depth`` hops, which is faster on both backends than a filtered variable-length pattern.
+    Walks may return along an edge, so the union of the out and in queries holds every fact within ``depth``
+    hops. A fixed-length pattern is used rather than ``WITH DISTINCT`` or a filtered variable-length pattern:
+    on LadybugDB those ran 10-1000x slower. Rows repeat; callers de-duplicate by fact id.
     """
-    hops = [f"-[f{i}:FACT]-(n{i + 1}:Entity)" for i in range(depth - 1)]
-    where = " AND ".join(["n0.id = $id"] + [visible(f"f{i}") for i in range(depth - 1)])
-    frontier = f"MATCH (n0:Entity){''.join(hops)} WHERE {where} WITH DISTINCT n{depth - 1} AS a"
-    step = "MATCH (a)-[f:FACT]->(b:Entity)" if direction == "out" else "MATCH (b:Entity)-[f:FACT]->(a)"
-    fields = _FACT_FIELDS if direction == "out" else _FACT_FIELDS.replace("a.", "TMP.").replace(
-        "b.", "a.").replace("TMP.", "b.")
-    return f"{frontier} {step} WHERE {VISIBLE} RETURN {fields}"
+    walk = "".join(f"-[w{i}:FACT]-(n{i + 1}:Entity)" for i in range(depth - 1))
+    where = " AND ".join(["n0.id = $id"] + [visible(f"w{i}") for i in range(depth - 1)] + [VISIBLE])
+    end = f"n{depth - 1}"
+    if direction == "out":
+        return (f"MATCH (n0:Entity){walk}-[f:FACT]->(b:Entity) WHERE {where} "
+                f"RETURN {_FACT_FIELDS.replace('a.', end + '.')}")
+    return (f"MATCH (n0:Entity){walk}<-[f:FACT]-(a:Entity) WHERE {where} "
+            f"RETURN {_FACT_FIELDS.replace('b.', end + '.')}")
 
 
 ENTITY = "MATCH (e:Entity) WHERE e.id = $id RETURN e.id AS id, e.name AS name, e.aliases AS aliases, e.lang AS lang"
@@ -82,12 +83,12 @@ CHANGES_BY_IDS = (
 # Retiring one fact: a point update through the subject's primary key (an UNWIND form scans every fact).
 RETIRE_ONE = (
     "MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE a.id = $s AND f.id = $id AND f.valid_to IS NULL "
-    "SET f.valid_to = $version RETURN count(*) AS n"
+    "SET f.valid_to = $version RETURN count(*) AS total"
 )
 # Retiring many facts at once: one scan over all facts with a hash join, cheaper than thousands of point updates.
 RETIRE_MANY = (
     "UNWIND $ids AS x MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.id = x AND f.valid_to IS NULL "
-    "SET f.valid_to = $version RETURN count(*) AS n"
+    "SET f.valid_to = $version RETURN count(*) AS total"
 )
 
 META_GET = "MATCH (m:Meta) WHERE m.key = $key RETURN m.value AS value"

@@ -249,11 +249,7 @@ class RelationSchema:
 
     @classmethod
     def from_json(cls, path: str | Path) -> RelationSchema:
-        """Read a schema written by :meth:`to_json`.
-
-        Raises:
-            NotFound: no such file. InvalidInput: not valid JSON or not a valid schema.
-        """
+        """Read a schema written by :meth:`to_json`. Raises NotFound (no file) or InvalidInput."""
         try:
             text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError as e:
@@ -310,11 +306,7 @@ class RelationSchema:
         return list(self._relations)
 
     def inverse_of(self, name: str) -> Relation | None:
-        """The inverse relation of ``name`` (itself when symmetric), or None.
-
-        Raises:
-            UnknownRelation: ``name`` is not in the schema.
-        """
+        """The inverse relation of ``name`` (itself when symmetric), or None. Raises UnknownRelation."""
         inverse = self.get(name).inverse
         return self._relations[inverse] if inverse else None
 

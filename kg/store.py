@@ -120,17 +120,21 @@ class GraphStore:
         Raises:
             NotFound: unknown entity or version. UnknownRelation: unknown ``relation``.
         """
-        eid = self.entity(entity).id
-        params = {"id": eid, "at": self.resolve_version(at)}
+        if direction not in ("out", "in", "both"):
+            raise InvalidInput(f"direction must be out, in or both, not {direction!r}")
         pred = self.schema.get(relation).name if relation else None
+        params = {"id": _safe_id(entity), "at": self.resolve_version(at)}
         rows: list[dict[str, Any]] = []
         if direction in ("out", "both"):
             rows += self.backend.run(Q.FACTS_OUT, params)
         if direction in ("in", "both"):
             rows += self.backend.run(Q.FACTS_IN, params)
-        if direction not in ("out", "in", "both"):
-            raise InvalidInput(f"direction must be out, in or both, not {direction!r}")
-        return sorted((Fact(**r) for r in rows if pred is None or r["pred"] == pred), key=_fact_order)
+        if not rows:
+            found = self.entity(entity).id  # by name, or NotFound
+            if found != params["id"]:
+                return self.facts(found, at=at, direction=direction, relation=relation)
+        return sorted((Fact.model_construct(**r) for r in rows if pred is None or r["pred"] == pred),
+                      key=_fact_order)
 
     def objects(self, subject: str, relation: str, *, at: int | None = None) -> list[Fact]:
         """Visible facts ``(subject, relation, ?)``, e.g. the current capital of a country."""
@@ -138,22 +142,30 @@ class GraphStore:
         return sorted((Fact(**r) for r in self.backend.run(Q.FACTS_OF_PAIR, params)), key=_fact_order)
 
     def neighbourhood(self, entity: str, *, depth: int = 1, at: int | None = None) -> list[Fact]:
-        """Every fact on a path of at most ``depth`` hops (either direction) from ``entity``."""
+        """Every fact on a path of at most ``depth`` hops (either direction) from ``entity``.
+
+        Raises:
+            NotFound: unknown entity or version. InvalidInput: depth outside 1..4.
+        """
         if not 1 <= depth <= 4:
             raise InvalidInput("depth must be between 1 and 4")
-        params = {"id": self.entity(entity).id, "at": self.resolve_version(at)}
+        params = {"id": _safe_id(entity), "at": self.resolve_version(at)}
         found = {}
         for direction in ("out", "in"):
             for row in self.backend.run(Q.neighbourhood(depth, direction), params):
-                found[row["id"]] = Fact(**row)
-        return sorted(found.values(), key=_fact_order)
+                found[row["id"]] = row
+        if not found:
+            params["id"] = self.entity(entity).id  # by name, or NotFound
+            if params["id"] != _safe_id(entity):
+                return self.neighbourhood(params["id"], depth=depth, at=at)
+        return sorted((Fact.model_construct(**r) for r in found.values()), key=_fact_order)
 
     def all_facts(self, *, at: int | None = None) -> list[Fact]:
         """Every fact visible at a version (for export and analytics)."""
         return [Fact(**r) for r in self.backend.run(Q.ALL_FACTS, {"at": self.resolve_version(at)})]
 
     def count_facts(self, *, at: int | None = None) -> int:
-        return self.backend.run(Q.COUNT_FACTS, {"at": self.resolve_version(at)})[0]["n"]
+        return self.backend.run(Q.COUNT_FACTS, {"at": self.resolve_version(at)})[0]["total"]
 
     def query(self, cypher: str, params: dict[str, Any] | None = None, *, at: int | None = None,
               write: bool = False) -> list[dict[str, Any]]:
@@ -214,7 +226,9 @@ class GraphStore:
         Raises:
             UnknownRelation: a relation is not in the schema (unless ``add_unknown_relations``).
         """
-        rows = [self._normalise(t, source=source, add_unknown=add_unknown_relations) for t in triples]
+        relations: dict[str, str] = {}  # relation phrase -> name, resolved once per distinct phrase
+        rows = [self._normalise(t, source=source, add_unknown=add_unknown_relations, relations=relations)
+                for t in triples]
         if not rows:
             raise InvalidInput("nothing to import")
         with self._write_lock:
@@ -273,11 +287,16 @@ class GraphStore:
         if expected_version is not None and expected_version != self._head:
             raise Conflict(f"the graph is at version {self._head}, not the expected {expected_version}")
 
-    def _normalise(self, triple: TripleIn, *, source: str | None = None, add_unknown: bool = False) -> dict:
-        relation = self.schema.find(triple.relation)
-        if relation is None and add_unknown:
-            relation = versions.register_relation(self.backend, self.schema, triple.relation)
-        pred = relation.name if relation else self.schema.get(triple.relation).name
+    def _normalise(self, triple: TripleIn, *, source: str | None = None, add_unknown: bool = False,
+                   relations: dict[str, str] | None = None) -> dict:
+        """A triple as the row the version machinery writes (ids normalised, relation resolved)."""
+        relations = {} if relations is None else relations
+        pred = relations.get(triple.relation)
+        if pred is None:
+            relation = self.schema.find(triple.relation)
+            if relation is None and add_unknown:
+                relation = versions.register_relation(self.backend, self.schema, triple.relation)
+            pred = relations[triple.relation] = (relation or self.schema.get(triple.relation)).name
         return {"s": _safe_id(triple.subject), "s_name": triple.subject.strip(), "pred": pred,
                 "o": _safe_id(triple.object), "o_name": triple.object.strip(),
                 "confidence": triple.confidence, "source": triple.source or source}

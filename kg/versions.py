@@ -198,10 +198,10 @@ def _create_facts(backend: GraphBackend, facts: list[dict]) -> None:
 
 def _retire(backend: GraphBackend, facts: Sequence[Fact], version: int) -> None:
     if len(facts) > POINT_LIMIT:
-        done = sum(backend.run(Q.RETIRE_MANY, {"ids": [f.id for f in facts[i:i + CHUNK]], "version": version})[0]["n"]
+        done = sum(backend.run(Q.RETIRE_MANY, {"ids": [f.id for f in facts[i:i + CHUNK]], "version": version})[0]["total"]
                    for i in range(0, len(facts), CHUNK))
     else:
-        done = sum(backend.run(Q.RETIRE_ONE, {"s": f.subject, "id": f.id, "version": version})[0]["n"]
+        done = sum(backend.run(Q.RETIRE_ONE, {"s": f.subject, "id": f.id, "version": version})[0]["total"]
                    for f in facts)
     if done != len(facts):
         raise InvalidInput(f"only {done} of {len(facts)} facts to retire are visible; nothing was changed")
