@@ -7,8 +7,7 @@ from pathlib import Path
 
 from kg.errors import InvalidInput
 from kg.io.csv_io import read_csv, write_csv
-from kg.io.rdf_io import read_rdf, write_rdf
-from kg.records import Fact, TripleIn
+from kg.records import Fact, TripleRow
 
 __all__ = ["FORMATS", "detect_format", "read_triples", "write_facts"]
 
@@ -24,13 +23,21 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     return FORMATS[name]
 
 
-def read_triples(path: str | Path, fmt: str | None = None) -> Iterator[TripleIn]:
+def read_triples(path: str | Path, fmt: str | None = None) -> Iterator[TripleRow]:
     """Parse a file into triples; a malformed line raises ImportFailed naming the line."""
     kind = detect_format(path, fmt)
-    return read_csv(path) if kind == "csv" else read_rdf(path, kind)
+    if kind == "csv":
+        return read_csv(path)
+    from kg.io.rdf_io import read_rdf  # rdflib takes a third of a second to import: only when needed
+
+    return read_rdf(path, kind)
 
 
 def write_facts(facts: list[Fact], path: str | Path, fmt: str | None = None) -> int:
     """Write facts to a file; returns the number written."""
     kind = detect_format(path, fmt)
-    return write_csv(facts, path) if kind == "csv" else write_rdf(facts, path, kind)
+    if kind == "csv":
+        return write_csv(facts, path)
+    from kg.io.rdf_io import write_rdf
+
+    return write_rdf(facts, path, kind)

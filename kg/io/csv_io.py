@@ -8,12 +8,12 @@ from pathlib import Path
 
 from kg.errors import ImportFailed
 from kg.io.validation import make_triple
-from kg.records import Fact, TripleIn
+from kg.records import Fact, TripleRow
 
 HEADER = ("subject", "relation", "object")
 
 
-def read_csv(path: str | Path) -> Iterator[TripleIn]:
+def read_csv(path: str | Path) -> Iterator[TripleRow]:
     """Yield the file's triples. Raises ImportFailed (with the line number) on the first bad row."""
     name = str(path)
     try:

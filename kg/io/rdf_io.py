@@ -20,7 +20,7 @@ from rdflib.namespace import SKOS
 
 from kg.errors import ImportFailed
 from kg.io.validation import make_triple
-from kg.records import Fact, TripleIn
+from kg.records import Fact, TripleRow
 
 BASE = "https://kgedit.dev/"
 ENTITY_NS = rdflib.Namespace(BASE + "entity/")
@@ -30,7 +30,7 @@ _NAME_PREDICATES = {RDFS.label, SKOS.altLabel, SKOS.prefLabel}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def read_rdf(path: str | Path, fmt: str) -> Iterator[TripleIn]:
+def read_rdf(path: str | Path, fmt: str) -> Iterator[TripleRow]:
     """Yield the facts of an RDF file. Raises ImportFailed with the line of the first syntax error."""
     graph = _parse(Path(path), fmt)
     labels = {s: str(o) for s, p, o in graph.triples((None, RDFS.label, None))}
