@@ -161,17 +161,26 @@ def diff_cmd(kge: KGEdit, from_version: int, to_version: int, as_json: bool) -> 
 
 
 @main.command("rollback")
-@click.option("--to", "to_version", type=int, default=None, help="Return the graph to this version.")
-@click.option("--commit", type=int, default=None, help="Undo this one commit (later ones are kept).")
-@click.option("--author", default=None)
+@click.option("--edit", "edit_id", default=None, help="Undo this edit in the KG and the model.")
+@click.option("--to", "to_version", type=int, default=None, help="Return KG and model to this version.")
+@click.option("--commit", type=int, default=None, help="Undo this one KG commit (KG only, e.g. an import).")
+@click.option("--user", "of_user", default=None, help="Undo this user's edits (with --since).")
+@click.option("--since", default=None, help="ISO time for --user, e.g. 2026-11-25T10:00.")
 @json_option
 @with_kgedit
-def rollback_cmd(kge: KGEdit, to_version: int | None, commit: int | None, author: str | None,
-                 as_json: bool) -> None:
+def rollback_cmd(kge: KGEdit, edit_id: str | None, to_version: int | None, commit: int | None,
+                 of_user: str | None, since: str | None, as_json: bool) -> None:
     """Roll back, written as a new commit (history is kept)."""
-    if (to_version is None) == (commit is None):
-        raise click.UsageError("give exactly one of --to N or --commit N")
-    emit(kge.rollback(commit=commit, to_version=to_version, author=author), as_json, _result_text)
+    if sum(x is not None for x in (edit_id, to_version, commit, of_user)) != 1:
+        raise click.UsageError("give exactly one of --edit ID, --to N, --commit N or --user NAME")
+    result = kge.rollback(edit_id=edit_id, to_version=to_version, commit=commit, of_user=of_user, since=since)
+    emit(result, as_json, _rollback_text)
+
+
+def _rollback_text(result: Any) -> str:
+    items = result if isinstance(result, list) else [result]
+    return "\n".join(_result_text(r) if hasattr(r, "commit") else f"version {r.version} (rollback {r.edit_id})"
+                     for r in items) or "nothing to roll back"
 
 
 @main.command("relations")
@@ -203,6 +212,45 @@ def serve_cmd(host: str | None, port: int | None, demo: bool, home: str | None) 
         raise click.ClickException(str(e)) from e
     click.echo(f"kgedit serving http://{settings.host}:{settings.port}/ (data in {settings.home})", err=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+@main.command("migrate")
+@click.option("--from", "from_uri", default=None, metavar="PATH_OR_URI",
+              help="Source store: a path, or bolt://host:port (default: the configured store).")
+@click.option("--to", "to_uri", required=True, metavar="PATH_OR_URI", help="Target store; must be empty.")
+@click.option("--from-user", default=None, help="Bolt user of the source (default: settings' store_user).")
+@click.option("--from-password", envvar="KGEDIT_FROM_PASSWORD", default=None,
+              help="Bolt password of the source (or $KGEDIT_FROM_PASSWORD; default: settings' store_password).")
+@click.option("--from-database", default=None, help="Bolt database of the source.")
+@click.option("--to-user", default=None, help="Bolt user of the target.")
+@click.option("--to-password", envvar="KGEDIT_TO_PASSWORD", default=None,
+              help="Bolt password of the target (or $KGEDIT_TO_PASSWORD).")
+@click.option("--to-database", default=None, help="Bolt database of the target.")
+@click.option("--home", envvar="KGEDIT_HOME", type=click.Path(file_okay=False), default=None)
+@json_option
+def migrate_cmd(from_uri: str | None, to_uri: str, from_user: str | None, from_password: str | None,
+                from_database: str | None, to_user: str | None, to_password: str | None, to_database: str | None,
+                home: str | None, as_json: bool) -> None:
+    """Copy the KG with its full history to another store, then verify counts and per-version checksums."""
+    from kg.migrate import migrate
+    from kg.settings import Settings
+
+    try:
+        settings = Settings.load(home=home)
+        source_auth = {"user": from_user, "password": from_password, "database": from_database}
+        if from_uri is None:  # the configured store, with its configured credentials
+            from_uri = settings.resolved_store_uri
+            source_auth = {"user": from_user or settings.store_user,
+                           "password": from_password or settings.store_password,
+                           "database": from_database or settings.store_database}
+        report = migrate(from_uri, to_uri, from_auth=source_auth,
+                         to_auth={"user": to_user, "password": to_password, "database": to_database},
+                         progress=not as_json)
+    except KGEditError as e:
+        raise click.ClickException(str(e)) from e
+    emit(report, as_json, lambda r: (f"copied {r.entities} entities, {r.facts} facts, {r.commits} commits and "
+                                     f"{r.changes} changes from {r.source} to {r.target}; verified "
+                                     f"{r.versions_verified} versions in {r.seconds} s"))
 
 
 if __name__ == "__main__":  # pragma: no cover

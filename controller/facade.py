@@ -1,7 +1,7 @@
 """``KGEdit``: the library surface. Everything is reachable from one object; the API, SDK and CLI are shells.
 
-This first slice covers the versioned knowledge graph. Model edits, forgetting and users arrive with the
-controller issue and are added here method by method.
+Open it on a data directory; it opens the graph store, the controller database (users, edit journal), and,
+lazily on the first model edit, the model registry. Interrupted edits are finished or undone on open.
 """
 
 from __future__ import annotations
@@ -11,6 +11,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from controller.db import ControllerDB
+from controller.journal import Intent, Journal, Status
+from controller.modelsync import ModelSync
+from controller.outcomes import EditOutcome
+from controller.policy import EditPolicy
+from controller.service import Controller
+from controller.users import Role, User, UserStore
 from kg.errors import InvalidInput
 from kg.io import read_triples, write_facts
 from kg.records import Commit, CommitKind, CommitResult, Diff, Entity, Fact, TripleIn
@@ -19,22 +26,38 @@ from kg.store import GraphStore
 
 log = logging.getLogger(__name__)
 
+Triple = tuple[str, str, str]
+
 
 class KGEdit:
     """One kgedit instance over a data directory. Use :meth:`open`; close it (or use ``with``) when done."""
 
-    def __init__(self, settings: Settings, store: GraphStore):
+    def __init__(self, settings: Settings, store: GraphStore, db: ControllerDB, *, content_guard: Any = None):
         self.settings = settings
         self.store = store
+        self.db = db
+        self.users = UserStore(db)
+        self.journal = Journal(db)
+        self._registry: Any = None
+        policy = EditPolicy(store.schema, self.journal, content_guard=content_guard)
+        self.controller = Controller(store=store, journal=self.journal, policy=policy,
+                                     model_sync=self._model_sync if settings.sync_model else None)
+        self.local_user = self.users.ensure(_login_name(), Role.ADMIN)
 
     @classmethod
-    def open(cls, home: str | Path | None = None, *, settings: Settings | None = None, **overrides: Any) -> "KGEdit":
-        """Open kgedit on a data directory (default ``KGEDIT_HOME`` or ``~/.kgedit``)."""
+    def open(cls, home: str | Path | None = None, *, settings: Settings | None = None, content_guard: Any = None,
+             **overrides: Any) -> "KGEdit":
+        """Open kgedit on a data directory (default ``KGEDIT_HOME`` or ``~/.kgedit``) and recover interrupted
+        edits. ``overrides`` set any :class:`Settings` field (e.g. ``sync_model=False`` for the KG alone)."""
         settings = settings or Settings.load(home=home, **overrides)
         settings.home.mkdir(parents=True, exist_ok=True)
         store = GraphStore.open(settings.resolved_store_uri, user=settings.store_user,
                                 password=settings.store_password, database=settings.store_database)
-        return cls(settings, store)
+        kge = cls(settings, store, ControllerDB(settings.home / "controller.db"), content_guard=content_guard)
+        recovered = kge.controller.recover() if kge.journal.unfinished() else []
+        if recovered:
+            log.warning("recovered interrupted edits: %s", ", ".join(recovered))
+        return kge
 
     def __enter__(self) -> "KGEdit":
         return self
@@ -43,7 +66,32 @@ class KGEdit:
         self.close()
 
     def close(self) -> None:
+        if self._registry is not None:
+            self._registry.close()
         self.store.close()
+        self.db.close()
+
+    # -- models ------------------------------------------------------------------------------------------------
+
+    @property
+    def registry(self) -> Any:
+        """The model registry, created on first use (loading torch and the model takes seconds)."""
+        if self._registry is None:
+            from models import ModelRegistry
+
+            self._registry = ModelRegistry(self.settings)
+        return self._registry
+
+    def model(self, name: str | None = None) -> Any:
+        """The handle of a registered model (default: ``settings.default_model``)."""
+        return self.registry.get(name or self.settings.default_model)
+
+    def _model_sync(self, method: str | None) -> ModelSync:
+        return ModelSync(self.model(), self.journal, self.store.schema, method=method or self.settings.edit_method,
+                         lang=self.settings.edit_lang)
+
+    def generate(self, prompts: list[str], *, max_new_tokens: int = 32, chat: bool = True, **kw: Any) -> list[str]:
+        return self.model().generate(prompts, max_new_tokens=max_new_tokens, chat=chat, **kw)
 
     # -- reading -------------------------------------------------------------------------------------------
 
@@ -61,7 +109,9 @@ class KGEdit:
         return self.store.neighbourhood(entity, depth=depth, at=at)
 
     def query(self, cypher: str, params: dict[str, Any] | None = None, *, at: int | None = None,
-              write: bool = False) -> list[dict[str, Any]]:
+              write: bool = False, user: User | str | None = None) -> list[dict[str, Any]]:
+        if write:
+            self._user(user).require(Role.ADMIN, "run write queries")
         return self.store.query(cypher, params, at=at, write=write)
 
     def log(self, *, limit: int | None = None) -> list[Commit]:
@@ -70,33 +120,70 @@ class KGEdit:
     def diff(self, from_version: int, to_version: int) -> Diff:
         return self.store.diff(from_version, to_version)
 
-    # -- writing -------------------------------------------------------------------------------------------
+    def edits(self, *, status: str | None = None, user: str | None = None, limit: int | None = 50) -> list[Intent]:
+        """The edit journal, newest first."""
+        return self.journal.list(status=Status(status) if status else None, user=user, limit=limit)
+
+    # -- editing -------------------------------------------------------------------------------------------
+
+    def edit(self, triples: list[Triple] | Triple, *, method: str | None = None, user: User | str | None = None,
+             expected_version: int | None = None) -> EditOutcome:
+        """Add or replace facts in the KG and the model (see :meth:`Controller.edit`).
+
+        >>> kge.edit(("France", "capital", "Rome"))  # doctest: +SKIP
+        """
+        return self.controller.edit(_triples(triples), user=self._user(user), method=method,
+                                    expected_version=expected_version)
+
+    def forget(self, triples: list[tuple[str, str, str | None]] | tuple[str, str, str | None], *,
+               user: User | str | None = None, expected_version: int | None = None) -> EditOutcome:
+        return self.controller.forget(_triples(triples, allow_none=True), user=self._user(user),
+                                      expected_version=expected_version)
+
+    def rollback(self, *, edit_id: str | None = None, to_version: int | None = None, commit: int | None = None,
+                 of_user: str | None = None, since: str | None = None,
+                 user: User | str | None = None) -> EditOutcome | list[EditOutcome] | CommitResult:
+        """Roll back one edit (model and KG), everything since a version, or a user's edits since a time.
+
+        ``commit`` rolls back one KG commit in the KG only (for imports and KG-only changes).
+        """
+        chosen = [x is not None for x in (edit_id, to_version, commit, of_user)]
+        if sum(chosen) != 1:
+            raise InvalidInput("give exactly one of edit_id, to_version, commit or of_user")
+        actor = self._user(user)
+        if edit_id is not None:
+            return self.controller.rollback_edit(edit_id, user=actor)
+        if to_version is not None:
+            return self.controller.rollback_to(to_version, user=actor)
+        if of_user is not None:
+            return self.controller.rollback_user(of_user, since=since or "", user=actor)
+        actor.require(Role.ADMIN, "roll back KG commits directly")
+        return self.store.rollback_commit(commit, author=actor.name)
+
+    def approve(self, edit_id: str, *, user: User | str | None = None) -> EditOutcome:
+        return self.controller.approve(edit_id, reviewer=self._user(user))
+
+    def reject(self, edit_id: str, *, reason: str = "", user: User | str | None = None) -> Intent:
+        return self.controller.reject(edit_id, reviewer=self._user(user), reason=reason)
+
+    # -- KG-only maintenance -------------------------------------------------------------------------------
 
     def add_facts(self, triples: list[TripleIn], *, author: str | None = None, message: str = "",
                   expected_version: int | None = None) -> CommitResult:
-        """Add facts to the KG only (no model edit) as one commit."""
-        return self.store.commit(add=triples, author=_author(author), kind=CommitKind.EDIT, message=message,
-                                 expected_version=expected_version)
+        """Add facts to the KG only (no model edit, no conflict handling) as one commit."""
+        return self.store.commit(add=triples, author=author or self.local_user.name, kind=CommitKind.EDIT,
+                                 message=message, expected_version=expected_version)
 
     def import_file(self, path: str | Path, *, fmt: str | None = None, author: str | None = None,
                     add_unknown_relations: bool = False, progress: bool = False) -> CommitResult:
         """Import a CSV/N-Triples/Turtle/JSON-LD file as one commit; nothing is applied if any line is bad."""
         triples = list(read_triples(path, fmt))
-        return self.store.import_triples(triples, author=_author(author), message=f"import {Path(path).name}",
-                                         source=Path(path).name, add_unknown_relations=add_unknown_relations,
-                                         progress=progress)
+        return self.store.import_triples(triples, author=author or self.local_user.name,
+                                         message=f"import {Path(path).name}", source=Path(path).name,
+                                         add_unknown_relations=add_unknown_relations, progress=progress)
 
     def export_file(self, path: str | Path, *, fmt: str | None = None, at: int | None = None) -> int:
         return write_facts(self.store.all_facts(at=at), path, fmt)
-
-    def rollback(self, *, commit: int | None = None, to_version: int | None = None,
-                 author: str | None = None) -> CommitResult:
-        """Undo one commit or return to a version, as a new rollback commit."""
-        if (commit is None) == (to_version is None):
-            raise InvalidInput("give exactly one of commit or to_version")
-        if commit is not None:
-            return self.store.rollback_commit(commit, author=_author(author))
-        return self.store.rollback_to(to_version, author=_author(author))
 
     def load_demo(self, *, progress: bool = False) -> CommitResult | None:
         """Import the shipped demo KG (countries, capitals, languages, currencies, borders) if the KG is empty."""
@@ -106,11 +193,26 @@ class KGEdit:
             return None
         return self.import_file(demo_csv_path(), author="kgedit-demo", progress=progress)
 
+    def _user(self, user: User | str | None) -> User:
+        if user is None:
+            return self.local_user
+        return user if isinstance(user, User) else self.users.get(user)
 
-def _author(author: str | None) -> str:
-    if author:
-        return author
+
+def _triples(value: Any, *, allow_none: bool = False) -> list[tuple]:
+    if isinstance(value, tuple):
+        value = [value]
+    out = []
+    for t in value:
+        t = tuple(t)
+        if len(t) != 3 or not (allow_none and t[2] is None or all(isinstance(p, str) for p in t)):
+            raise InvalidInput(f"a triple is (subject, relation, object) text: {t!r}")
+        out.append(t)
+    return out
+
+
+def _login_name() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
-        return "anonymous"
+        return "local"

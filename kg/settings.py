@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     store_database: str | None = None
     default_model: str = Field(default="smollm2-135m", description="Name of the model edits and answers use.")
     device: str = Field(default="auto", description="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps.")
+    sync_model: bool = Field(default=True, description="Edit the model along with the KG (False: KG only).")
+    edit_method: str = Field(default="rome", description="Default knowledge-editing method for model edits.")
+    edit_lang: str = Field(default="en", description="Language of the prompts rendered for model edits.")
     dtype: str = Field(default="float32")
     model_memory_budget_mb: int = Field(default=8192, ge=256)
     max_request_chars: int = Field(default=20_000, ge=1)
