@@ -14,11 +14,12 @@ from typing import Any
 from controller.db import ControllerDB
 from controller.journal import Intent, Journal, Status
 from controller.modelsync import ModelSync
+from controller.nl import Answer, NaturalLanguage
 from controller.outcomes import EditOutcome
 from controller.policy import EditPolicy
 from controller.service import Controller
 from controller.users import Role, User, UserStore
-from kg.errors import InvalidInput
+from kg.errors import InvalidInput, KGEditError
 from kg.io import read_triples, write_facts
 from kg.records import Commit, CommitKind, CommitResult, Diff, Entity, Fact, TripleIn
 from kg.settings import Settings
@@ -43,6 +44,7 @@ class KGEdit:
         self.controller = Controller(store=store, journal=self.journal, policy=policy,
                                      model_sync=self._model_sync if settings.sync_model else None)
         self.local_user = self.users.ensure(_login_name(), Role.ADMIN)
+        self.nl = NaturalLanguage(store, self.controller, answer=self._answer_question)
 
     @classmethod
     def open(cls, home: str | Path | None = None, *, settings: Settings | None = None, content_guard: Any = None,
@@ -165,6 +167,40 @@ class KGEdit:
 
     def reject(self, edit_id: str, *, reason: str = "", user: User | str | None = None) -> Intent:
         return self.controller.reject(edit_id, reviewer=self._user(user), reason=reason)
+
+    # -- natural language ----------------------------------------------------------------------------------
+
+    def interpret(self, text: str | bytes, lang: str | None = None) -> Any:
+        """What the interpreter understands in a message (intents, triples, clarifications); applies nothing."""
+        return self.nl.interpret(text, lang)
+
+    def submit(self, text: str, *, user: User | str | None = None, method: str | None = None) -> list[Answer]:
+        """Carry out a natural-language message: edits, forgets, rollbacks, questions.
+
+        >>> kge.submit("The capital of France is now Rome")  # doctest: +SKIP
+        """
+        return self.nl.submit(text, user=self._user(user), method=method)
+
+    def ask(self, question: str) -> str:
+        """Answer a question with the model, grounded in current KG facts about the entities it mentions."""
+        return self._answer_question(question)
+
+    def _answer_question(self, question: str) -> str:
+        facts = self._facts_mentioned(question)
+        context = "\n".join(f"{f.subject_name} {f.pred.replace('_', ' ')} {f.object_name}." for f in facts[:20])
+        messages = question if not context else f"Known facts:\n{context}\n\nQuestion: {question}"
+        return self.generate([messages], max_new_tokens=64)[0]
+
+    def _facts_mentioned(self, text: str) -> list[Fact]:
+        found: list[Fact] = []
+        for candidate in self.nl.interpreter.interpret(text).intents[:1]:
+            for triple in candidate.triples:
+                if triple.subject.id:
+                    try:
+                        found += self.store.facts(triple.subject.id)
+                    except KGEditError:
+                        continue
+        return found
 
     # -- KG-only maintenance -------------------------------------------------------------------------------
 
