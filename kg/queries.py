@@ -36,9 +36,12 @@ COUNT_FACTS = f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {VISIBLE} RETURN cou
 def neighbourhood(depth: int, direction: str) -> str:
     """Facts one step (``direction``: out | in) beyond every walk of ``depth - 1`` hops from ``$id``.
 
-    Walks may return along an edge, so the union of the out and in queries holds every fact within ``depth``
-    hops. A fixed-length pattern is used rather than ``WITH DISTINCT`` or a filtered variable-length pattern:
-    on LadybugDB those ran 10-1000x slower. Rows repeat; callers de-duplicate by fact id.
+    Whether a walk may return along the relationship it came by differs between dialects: LadybugDB matches
+    walks (so depth 2 also yields the depth-1 facts), Neo4j never binds one relationship twice in a pattern. Callers
+    therefore take the union over every depth from 1 to ``depth`` and both directions, which holds every fact
+    within ``depth`` hops on both (a shortest path to a fact's nearer end never uses that fact). A fixed-length
+    pattern is used rather than ``WITH DISTINCT`` or a filtered variable-length pattern: on LadybugDB those ran
+    10-1000x slower. Rows repeat; callers de-duplicate by fact id.
     """
     walk = "".join(f"-[w{i}:FACT]-(n{i + 1}:Entity)" for i in range(depth - 1))
     where = " AND ".join(["n0.id = $id"] + [visible(f"w{i}") for i in range(depth - 1)] + [VISIBLE])
@@ -56,7 +59,7 @@ ENTITIES_BY_IDS = (
     "RETURN e.id AS id, e.name AS name, e.aliases AS aliases, e.lang AS lang"
 )
 ENTITY_BY_NAME = (
-    "MATCH (e:Entity) WHERE lower(e.name) = lower($name) "
+    "MATCH (e:Entity) WHERE toLower(e.name) = toLower($name) "  # older Neo4j (4.x) refuses lower()
     "RETURN e.id AS id, e.name AS name, e.aliases AS aliases, e.lang AS lang"
 )
 ALL_ENTITIES = "MATCH (e:Entity) RETURN e.id AS id, e.name AS name, e.aliases AS aliases, e.lang AS lang ORDER BY e.id"

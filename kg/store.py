@@ -151,9 +151,11 @@ class GraphStore:
             raise InvalidInput("depth must be between 1 and 4")
         params = {"id": _safe_id(entity), "at": self.resolve_version(at)}
         found = {}
-        for direction in ("out", "in"):
-            for row in self.backend.run(Q.neighbourhood(depth, direction), params):
-                found[row["id"]] = row
+        # Every depth, not only the last: Neo4j does not let a walk reuse a relationship (see Q.neighbourhood).
+        for hops in range(1, depth + 1):
+            for direction in ("out", "in"):
+                for row in self.backend.run(Q.neighbourhood(hops, direction), params):
+                    found[row["id"]] = row
         if not found:
             params["id"] = self.entity(entity).id  # by name, or NotFound
             if params["id"] != _safe_id(entity):

@@ -53,9 +53,11 @@ _COPY_COLUMNS = {
     "FACT": ("s", "o", "id", "pred", "valid_from", "valid_to", "edit_id", "author", "confidence", "source"),
 }
 
+# valid_to is written like every other field, as the COPY path does (a migrated history has retired facts). The
+# CAST is needed because a batch whose valid_to are all null binds that field as STRING.
 _CREATE_FACTS = (
     "UNWIND $rows AS r MATCH (a:Entity) WHERE a.id = r.s MATCH (b:Entity) WHERE b.id = r.o "
-    "CREATE (a)-[:FACT {id: r.id, pred: r.pred, valid_from: r.valid_from, "
+    "CREATE (a)-[:FACT {id: r.id, pred: r.pred, valid_from: r.valid_from, valid_to: CAST(r.valid_to AS INT64), "
     "edit_id: r.edit_id, author: r.author, confidence: r.confidence, source: r.source}]->(b) RETURN count(*) AS total"
 )
 

@@ -46,4 +46,9 @@ class TestReadOnly:
 
     def test_bad_cypher_is_a_store_error(self, countries):
         with pytest.raises(StoreError):
+            countries.query("MATCH (e:Entity RETURN e")
+
+    @pytest.mark.backends("ladybug")  # Neo4j (and ArcadeDB) answer an unknown label with no rows, not an error
+    def test_unknown_table_is_a_store_error(self, countries):
+        with pytest.raises(StoreError):
             countries.query("MATCH (e:Nope) RETURN e")
