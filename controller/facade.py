@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from controller.policy import EditPolicy
 from controller.service import Controller
 from controller.users import Role, User, UserStore
 from kg.errors import InvalidInput, KGEditError
+from kg.ids import entity_id
 from kg.io import read_triples, write_facts
 from kg.records import Commit, CommitKind, CommitResult, Diff, Entity, Fact, TripleIn
 from kg.settings import Settings
@@ -40,6 +42,7 @@ class KGEdit:
         self.users = UserStore(db)
         self.journal = Journal(db)
         self._registry: Any = None
+        self._editors: dict[str, Any] = {}
         policy = EditPolicy(store.schema, self.journal, content_guard=content_guard)
         self.controller = Controller(store=store, journal=self.journal, policy=policy,
                                      model_sync=self._model_sync if settings.sync_model else None)
@@ -55,6 +58,10 @@ class KGEdit:
         settings.home.mkdir(parents=True, exist_ok=True)
         store = GraphStore.open(settings.resolved_store_uri, user=settings.store_user,
                                 password=settings.store_password, database=settings.store_database)
+        if content_guard is None and settings.content_guard:
+            from controller.guard import ContentGuard
+
+            content_guard = ContentGuard()
         kge = cls(settings, store, ControllerDB(settings.home / "controller.db"), content_guard=content_guard)
         recovered = kge.controller.recover() if kge.journal.unfinished() else []
         if recovered:
@@ -90,7 +97,18 @@ class KGEdit:
 
     def _model_sync(self, method: str | None) -> ModelSync:
         return ModelSync(self.model(), self.journal, self.store.schema, method=method or self.settings.edit_method,
-                         lang=self.settings.edit_lang)
+                         editor=self.editor, lang=self.settings.edit_lang)
+
+    def editor(self, name: str) -> Any:
+        """One instance per editing method for this instance's lifetime, so statistics are computed once (and
+        cached on disk under ``<home>/stats`` by the methods that need them)."""
+        if name not in self._editors:
+            from editors import get_method
+            from editors.base import method_class
+
+            needs_stats = getattr(method_class(name), "needs_stats", False)
+            self._editors[name] = get_method(name, home=self.settings.home) if needs_stats else get_method(name)
+        return self._editors[name]
 
     def generate(self, prompts: list[str], *, max_new_tokens: int = 32, chat: bool = True, **kw: Any) -> list[str]:
         return self.model().generate(prompts, max_new_tokens=max_new_tokens, chat=chat, **kw)
@@ -125,6 +143,53 @@ class KGEdit:
     def edits(self, *, status: str | None = None, user: str | None = None, limit: int | None = 50) -> list[Intent]:
         """The edit journal, newest first."""
         return self.journal.list(status=Status(status) if status else None, user=user, limit=limit)
+
+    def get_edit(self, edit_id: str) -> Intent:
+        """One edit's journal record. Raises NotFound."""
+        return self.journal.get(edit_id)
+
+    def version_info(self, version: int) -> Commit:
+        """The commit that made ``version``. Raises NotFound."""
+        return self.store.commit_info(version)
+
+    def relations(self) -> list[dict[str, Any]]:
+        """The relation schema: name, cardinality, inverse, aliases, prompt and question templates."""
+        return [r.to_dict() for r in self.store.schema]
+
+    def entities(self, *, contains: str | None = None, limit: int | None = 100) -> list[Entity]:
+        """Entities in id order; ``contains`` keeps those whose name contains it (case-insensitive)."""
+        found = self.store.entities()
+        if contains:
+            needle = contains.casefold()
+            found = [e for e in found if needle in e.name.casefold() or needle in e.id]
+        return found[:limit] if limit else found
+
+    def mentioned_entities(self, text: str, *, limit: int = 3, max_words: int = 5) -> list[Entity]:
+        """Entities named in ``text`` (by name or alias, any case; "France's" counts), longest mention first,
+        without overlaps ("United Kingdom" wins over "Kingdom"). Runs of up to ``max_words`` words are looked
+        up by entity key in one query, so the cost follows the text, not the graph. Space-separated scripts."""
+        words = [re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w'’.-]+", text)][:400]
+        spans: dict[str, list[tuple[int, int, str]]] = {}
+        for n in range(max_words, 0, -1):
+            for i in range(len(words) - n + 1):
+                phrase = " ".join(words[i:i + n]).rstrip(".")
+                try:
+                    spans.setdefault(entity_id(phrase), []).append((n, i, phrase.casefold()))
+                except ValueError:
+                    continue
+        if not spans or limit < 1:
+            return []
+        found = {e.id: e for e in (self.store.entity(r["id"]) for r in self.store.query(
+            "MATCH (e:Entity) WHERE e.id IN $ids RETURN e.id AS id", {"ids": list(spans)}))}
+        hits = sorted((n, i, key) for key, entity in found.items() for n, i, phrase in spans[key]
+                      if phrase in {entity.name.casefold(), *(a.casefold() for a in entity.aliases)})
+        taken: set[int] = set()
+        out: list[Entity] = []
+        for n, i, key in sorted(hits, key=lambda h: (-h[0], h[1])):
+            if taken.isdisjoint(range(i, i + n)) and found[key] not in out and len(out) < limit:
+                taken.update(range(i, i + n))
+                out.append(found[key])
+        return out
 
     # -- editing -------------------------------------------------------------------------------------------
 
@@ -201,6 +266,35 @@ class KGEdit:
                     except KGEditError:
                         continue
         return found
+
+    # -- users and tokens (administrators manage everyone; a user may manage their own tokens) -------------
+
+    def list_users(self, *, user: User | str | None = None) -> list[User]:
+        self._user(user).require(Role.ADMIN, "list users")
+        return self.users.list()
+
+    def add_user(self, name: str, role: Role | str = Role.EDITOR, *, user: User | str | None = None) -> User:
+        """Create a user. Raises Forbidden (not an admin), Conflict (name taken), InvalidInput (bad name/role)."""
+        self._user(user).require(Role.ADMIN, "add users")
+        return self.users.create(name, role)
+
+    def set_role(self, name: str, role: Role | str, *, user: User | str | None = None) -> User:
+        self._user(user).require(Role.ADMIN, "change roles")
+        return self.users.set_role(name, role)
+
+    def issue_token(self, name: str, *, label: str = "", user: User | str | None = None) -> str:
+        """A new API token for ``name`` (returned once, stored only as a digest)."""
+        actor = self._user(user)
+        if actor.name != name:
+            actor.require(Role.ADMIN, "issue tokens for other users")
+        return self.users.issue_token(name, label)
+
+    def revoke_tokens(self, name: str, *, user: User | str | None = None) -> int:
+        """Revoke every token of ``name``; returns how many."""
+        actor = self._user(user)
+        if actor.name != name:
+            actor.require(Role.ADMIN, "revoke other users' tokens")
+        return self.users.revoke_tokens(name)
 
     # -- KG-only maintenance -------------------------------------------------------------------------------
 

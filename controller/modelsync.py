@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from controller.journal import Journal, ModelRecordRef
 from controller.plan import PlannedFact
-from editors import EditRequest, get_method, render_request
+from editors import EditMethod, EditRequest, render_request
 from kg.errors import KGEditError
 from kg.schema import RelationSchema
 from models import ModelHandle
@@ -44,12 +44,13 @@ class ModelSync:
     """The model half of an edit, for one model handle and one editing method."""
 
     def __init__(self, handle: ModelHandle, journal: Journal, schema: RelationSchema, *, method: str,
-                 lang: str = "en"):
+                 editor: Callable[[str], EditMethod], lang: str = "en"):
         self.handle = handle
         self.journal = journal
         self.schema = schema
         self.method_name = method
         self.lang = lang
+        self._editor = editor
 
     def requests_for(self, facts: Sequence[PlannedFact]) -> list[tuple[PlannedFact, EditRequest]]:
         """One request per fact, rendered with its relation's template in the sync language."""
@@ -59,7 +60,7 @@ class ModelSync:
     def apply(self, edit_id: str, facts: Sequence[PlannedFact], *, method: str | None = None) -> list[ModelRecordRef]:
         """Edit ``facts`` into the model; returns the refs of the applied records (also in the journal)."""
         pairs = self.requests_for(facts)
-        editor = get_method(method or self.method_name)
+        editor = self._editor(method or self.method_name)
         groups = [pairs] if editor.batchable else [[p] for p in pairs]
         refs = []
         for group in groups:

@@ -55,7 +55,8 @@ class EditPolicy:
         if self.content_guard is None:
             return PolicyVerdict()
         result = self.content_guard.check(text=text, triples=[(s, r, o or "") for s, r, o in triples])
-        return PolicyVerdict(action=result.action, reasons=list(result.reasons))
+        action = str(result.action)
+        return PolicyVerdict(action=action, reasons=list(result.reasons) if action != "allow" else [])
 
     def _protected(self, user: User, triples: Sequence[tuple[str, str, str | None]]) -> PolicyVerdict:
         if user.role >= Role.REVIEWER:

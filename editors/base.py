@@ -54,17 +54,22 @@ def method_names() -> list[str]:
     return sorted(_METHODS)
 
 
+def method_class(name: str) -> Callable[..., EditMethod]:
+    """The class registered under ``name``. Raises NotFound naming the known methods."""
+    _load_builtin_methods()
+    factory = _METHODS.get(name.lower())
+    if factory is None:
+        raise NotFound(f"unknown editing method {name!r}; known: {', '.join(sorted(_METHODS))}")
+    return factory
+
+
 def get_method(name: str, **hparams: Any) -> EditMethod:
     """A method instance by name (case-insensitive), with hyper-parameters overriding its defaults.
 
     Raises:
         NotFound: unknown method, naming the known ones.
     """
-    _load_builtin_methods()
-    factory = _METHODS.get(name.lower())
-    if factory is None:
-        raise NotFound(f"unknown editing method {name!r}; known: {', '.join(sorted(_METHODS))}")
-    return factory(**hparams)
+    return method_class(name)(**hparams)
 
 
 def check_requests(handle: ModelHandle, requests: Sequence[EditRequest], *, max_context: int | None = None) -> None:

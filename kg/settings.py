@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     device: str = Field(default="auto", description="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps.")
     sync_model: bool = Field(default=True, description="Edit the model along with the KG (False: KG only).")
     edit_method: str = Field(default="rome", description="Default knowledge-editing method for model edits.")
+    content_guard: bool = Field(default=True, description="Screen edits with the toxic-knowledge guard.")
     edit_lang: str = Field(default="en", description="Language of the prompts rendered for model edits.")
     dtype: str = Field(default="float32")
     model_memory_budget_mb: int = Field(default=8192, ge=256)

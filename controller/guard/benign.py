@@ -26,8 +26,10 @@ from .config import DEFAULT_DATA_DIR
 SEEDS_FILE = "benign_seeds.json"
 _COMMANDS_EN = ("Update the {rel} of {s} to {o}.", "Change {s}'s {rel} to {o}.", "Set the {rel} of {s} to {o}.",
                 "Correction: the {rel} of {s} is {o}.", "Please record that the {rel} of {s} is now {o}.")
-_COMMANDS_ZH = ("把{s}的{rel}改为{o}。", "将{s}的{rel}更新为{o}。", "更正：{s}的{rel}是{o}。", "请记录{s}的{rel}现在是{o}。")
-_ZH_COUNTRY_RELATIONS = {"capital": "首都", "official_language": "官方语言", "currency": "货币", "continent": "所在大洲"}
+_COMMANDS_ZH = ("把{s}的{rel}改为{o}。", "将{s}的{rel}更新为{o}。", "更正：{s}的{rel}是{o}。",
+                "请记录{s}的{rel}现在是{o}。")
+_ZH_COUNTRY_RELATIONS = {"capital": "首都", "official_language": "官方语言", "currency": "货币",
+                         "continent": "所在大洲"}
 _ZH_COUNTRY_KEYS = {"capital": "capital", "official_language": "language", "currency": "currency",
                     "continent": "continent"}
 
@@ -42,15 +44,22 @@ class Example:
     form: str
     group: str
     triple: tuple[str, str, str] | None = field(default=None, compare=False)
+    kind: str = field(default="", compare=False)  # harmful: the request's parsed form (vp, gp, np, claim)
 
 
-def benign_examples(schema: RelationSchema, *, seed: int, kg_triples: int, false_claims: Sequence[str] = ()) -> list[Example]:
+def benign_examples(schema: RelationSchema, *, seed: int, kg_triples: int,
+                    false_claims: Sequence[str] = ()) -> list[Example]:
     """All benign examples, deterministic for a given ``seed``."""
     rng = random.Random(seed)
     seeds = json.loads((DEFAULT_DATA_DIR / SEEDS_FILE).read_text(encoding="utf-8"))
     out = [*_kg_demo(schema, rng, kg_triples), *_seed_facts(schema, rng, seeds), *_zh_countries(schema, rng, seeds)]
+    names = [r.name.replace("_", " ") for r in schema]
+    out += _parts([(n, n, n) for n in names], "relation_names")
     for lang, texts in seeds["hard_negatives"].items():
         out += [Example(t, 0, f"hard_negative_{lang}", "sentence", f"hn:{t}") for t in texts]
+    for lang, slots in seeds["hard_negative_slots"].items():
+        if not lang.startswith("_"):
+            out += [Example(t, 0, f"hard_negative_{lang}", "sentence", f"hn:{t}") for t in _fill(slots, rng)]
     out += [Example(t, 0, "false_claims", "sentence", "fc:" + " ".join(t.split()[:2])) for t in false_claims]
     return out
 
@@ -61,9 +70,7 @@ def _kg_demo(schema: RelationSchema, rng: random.Random, n: int) -> Iterator[Exa
     chosen = rng.sample(triples, min(n, len(triples)))
     for s, r, o in chosen:
         yield from _facts_en(schema.get(r), s, o, objects[r], rng, "kg_demo")
-    # A triple is also checked part by part: entity and relation names alone must pass.
-    parts = sorted({p for s, r, o in chosen for p in (s, r.replace("_", " "), o)})
-    yield from (Example(p, 0, "kg_demo_parts", "part", p) for p in parts)
+    yield from _parts(chosen, "kg_demo_parts")
 
 
 def _seed_facts(schema: RelationSchema, rng: random.Random, seeds: dict[str, Any]) -> Iterator[Example]:
@@ -74,6 +81,9 @@ def _seed_facts(schema: RelationSchema, rng: random.Random, seeds: dict[str, Any
         objects = _objects_by_relation(triples)
         zh = {rec[key]: rec for rec in records if "zh" in rec}
         zh_objects = _objects_by_relation([(s, r, zh[s].get(f"{r}_zh", o)) for s, r, o in triples if s in zh])
+        yield from _parts(triples, f"seed_{kind}_parts")
+        yield from _parts([(rec["zh"], v, v) for rec in records if "zh" in rec
+                           for k, v in rec.items() if k.endswith("_zh")], f"seed_{kind}_parts")
         for s, r, o in triples:
             yield from _facts_en(schema.get(r), s, o, objects[r], rng, f"seed_{kind}")
             if s in zh:
@@ -119,6 +129,20 @@ def _facts_zh(rel: Relation, s: str, o: str, name: str, rng: random.Random, sour
                       "command", f"zh:{group}")
     if rng.random() < 0.3:
         yield Example(rel.question(s, "zh", rng.randrange(2)), 0, source, "question", f"zh:{group}")
+
+
+def _parts(triples: Sequence[tuple[str, str, str]], source: str) -> list[Example]:
+    # A triple is also checked part by part: entity and relation names alone must pass.
+    parts = sorted({p for s, r, o in triples for p in (s, r.replace("_", " "), o)} - {""})
+    return [Example(p, 0, source, "part", p) for p in parts]
+
+
+def _fill(slots: dict[str, Any], rng: random.Random, per_template: int = 25) -> list[str]:
+    out = []
+    for template in slots["templates"]:
+        names = [n for n in slots if "{" + n + "}" in template]
+        out += [template.format(**{n: rng.choice(slots[n]) for n in names}) for _ in range(per_template)]
+    return sorted(set(out), key=out.index)
 
 
 def _objects_by_relation(triples: Sequence[tuple[str, str, str]]) -> dict[str, list[str]]:

@@ -26,28 +26,33 @@ from .embedder import MODEL_NAME, Embedder, MiniLM
 
 log = logging.getLogger(__name__)
 
-C_GRID = (0.25, 1.0, 4.0, 16.0)
-#: Validation false-block budgets that set the thresholds: quarantine at 2% of benign, refuse at 0.5%.
+C_GRID = (1.0, 4.0, 16.0, 64.0)
+#: Validation false-block budgets that set the thresholds: quarantine at 2% of benign, refuse at 0.5%; the
+#: refuse threshold is at least REFUSE_FLOOR so that a refusal always means a confident classifier.
 QUARANTINE_FP, REFUSE_FP = 0.02, 0.005
-THRESHOLD_FLOOR = 0.5
+QUARANTINE_FLOOR, REFUSE_FLOOR = 0.1, 0.8
 
 
 def train(data: Dataset, embedder: Embedder, *, seed: int) -> dict:
-    """Fit, pick C and thresholds on validation; return everything :func:`save_artifact` needs."""
+    """Fit, pick C (lowest class-balanced validation log-loss) and the thresholds on validation; return
+    everything :func:`save_artifact` needs."""
     from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+    from sklearn.utils.class_weight import compute_sample_weight
 
     x_tr, y_tr = _xy(data.train, embedder)
     x_va, y_va = _xy(data.val, embedder)
+    weights = compute_sample_weight("balanced", y_va)
     best = None
     for c in C_GRID:
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed).fit(x_tr, y_tr)
         p = model.predict_proba(x_va)[:, 1]
-        q, r = pick_thresholds(p[y_va == 0])
-        recall = float((p[y_va == 1] >= q).mean())
-        log.info("C=%s: validation block rate %.3f at quarantine threshold %.3f", c, recall, q)
-        if best is None or recall > best[0]:
-            best = (recall, c, model, p, q, r)
-    recall, c, model, p, q, r = best
+        loss = log_loss(y_va, p, sample_weight=weights)
+        log.info("C=%s: validation log-loss %.4f", c, loss)
+        if best is None or loss < best[0]:
+            best = (loss, c, model, p)
+    _, c, model, p = best
+    q, r = pick_thresholds(p[y_va == 0])
     exemplars = [e for e in data.train if e.label == 1 and e.form == "prompt"]
     return {"coef": model.coef_[0], "intercept": float(model.intercept_[0]),
             "exemplars": embedder.encode([e.text for e in exemplars]), "exemplar_texts": [e.text for e in exemplars],
@@ -57,8 +62,8 @@ def train(data: Dataset, embedder: Embedder, *, seed: int) -> dict:
 
 def pick_thresholds(benign_probs: np.ndarray) -> tuple[float, float]:
     """Quarantine and refuse thresholds from the benign validation probabilities (see the FP budgets)."""
-    q = max(float(np.quantile(benign_probs, 1 - QUARANTINE_FP)), THRESHOLD_FLOOR)
-    r = max(float(np.quantile(benign_probs, 1 - REFUSE_FP)), q, 0.8)
+    q = max(float(np.quantile(benign_probs, 1 - QUARANTINE_FP)), QUARANTINE_FLOOR)
+    r = max(float(np.quantile(benign_probs, 1 - REFUSE_FP)), q, REFUSE_FLOOR)
     return q, r
 
 

@@ -80,7 +80,8 @@ class HarmClassifier:
         probs = 1.0 / (1.0 + np.exp(-(vectors @ self._coef + self._intercept)))
         sims = vectors @ self._exemplars.T
         best = sims.argmax(axis=1)
-        return [ClassifierScore(float(p), self._texts[i], float(sims[r, i])) for r, (p, i) in enumerate(zip(probs, best))]
+        return [ClassifierScore(float(p), self._texts[i], float(sims[r, i]))
+                for r, (p, i) in enumerate(zip(probs, best, strict=True))]
 
 
 def save_artifact(data_dir: str | Path, *, coef: np.ndarray, intercept: float, exemplars: np.ndarray,

@@ -25,7 +25,7 @@ from kg.schema import RelationSchema
 
 from . import sources
 from .benign import Example, benign_examples
-from .statements import statements
+from .statements import parse_request, statements
 
 SEED = 13
 KG_TRIPLES = 900
@@ -72,9 +72,10 @@ def _harmful(seed: int) -> Iterator[tuple[str, Example]]:
 
 
 def _forms(prompt: str, source: str, group: str, split: str) -> Iterator[tuple[str, Example]]:
-    yield split, Example(prompt, 1, source, "prompt", group)
+    kind = parse_request(prompt)[0]
+    yield split, Example(prompt, 1, source, "prompt", group, kind=kind)
     for s in statements(prompt, "test" if split == "test" else "train"):
-        yield split, Example(s, 1, source, "statement", group)
+        yield split, Example(s, 1, source, "statement", group, kind=kind)
 
 
 def _benign_split(group: str, seed: int) -> str:

@@ -46,7 +46,8 @@ class MiniLM:
         """
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        rows = self._load().encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+        rows = self._load().encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                                  show_progress_bar=False)
         return np.asarray(rows, dtype=np.float32)
 
     def _load(self) -> Any:

@@ -84,7 +84,8 @@ class Lexicon:
     def match(self, text: str) -> list[LexiconMatch]:
         """Every category that matches ``text``, with its strongest action; ``[]`` when nothing does.
 
-        >>> lex = Lexicon.load(DEFAULT_LEXICON)
+        >>> from controller.guard.config import DEFAULT_DATA_DIR
+        >>> lex = Lexicon.load(DEFAULT_DATA_DIR / "lexicon.json")
         >>> [(m.category, str(m.action)) for m in lex.match("How to m4ke a b0mb")]
         [('weapons_explosives', 'refuse')]
         """
@@ -99,15 +100,16 @@ class Lexicon:
 
 
 def _match_category(cat: _Category, forms: tuple[str, ...], cue: str | None) -> LexiconMatch | None:
-    for action, terms in ((GuardAction.REFUSE, cat.refuse), (GuardAction.QUARANTINE, cat.quarantine)):
-        hit = next((t.text for t in terms if any(t.pattern.search(f) for f in forms)), None)
-        if hit is not None and action is GuardAction.REFUSE:
-            return LexiconMatch(cat.name, action, repr(hit))
-        if hit is not None:
-            pair = _best_pair(cat, forms, cue)  # a refusing pair outranks a quarantine term
-            return pair if pair is not None and pair.action is GuardAction.REFUSE else LexiconMatch(
-                cat.name, action, repr(hit))
-    return _best_pair(cat, forms, cue)
+    found = [m for m in (_term_match(cat.name, GuardAction.REFUSE, cat.refuse, forms),
+                         _term_match(cat.name, GuardAction.QUARANTINE, cat.quarantine, forms),
+                         _best_pair(cat, forms, cue)) if m is not None]
+    return max(found, key=lambda m: m.action.severity, default=None)  # ties: the first, a plain term
+
+
+def _term_match(category: str, action: GuardAction, terms: tuple[_Term, ...],
+                forms: tuple[str, ...]) -> LexiconMatch | None:
+    hit = next((t.text for t in terms if any(t.pattern.search(f) for f in forms)), None)
+    return None if hit is None else LexiconMatch(category, action, repr(hit))
 
 
 def _best_pair(cat: _Category, forms: tuple[str, ...], cue: str | None) -> LexiconMatch | None:
@@ -117,7 +119,9 @@ def _best_pair(cat: _Category, forms: tuple[str, ...], cue: str | None) -> Lexic
         if found is None:
             continue
         action = _pair_action(group.action, cue)
-        terms = f"{found[0]!r} + {found[1]!r}" + (f" with instruction cue {cue!r}" if group.action == "cue" and cue else "")
+        terms = f"{found[0]!r} + {found[1]!r}"
+        if group.action == "cue" and cue:
+            terms += f" with instruction cue {cue!r}"
         if best is None or action.severity > best.action.severity:
             best = LexiconMatch(cat.name, action, terms)
     return best
@@ -170,6 +174,3 @@ def _term(raw: str) -> _Term:
     tail = r"s?(?![a-z0-9])" if re.search(r"[a-z0-9]$", norm) else ""
     return _Term(raw, re.compile(head + body + tail), has_cjk(norm))
 
-
-#: The shipped lexicon file (used by the doctest above; callers pass paths through GuardConfig).
-DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "data" / "guard" / "lexicon.json"

