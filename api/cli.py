@@ -5,36 +5,23 @@ Errors (``KGEditError``) become a one-line message on stderr and exit code 1; ``
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import BaseModel
+from tqdm import tqdm
 
-from controller.facade import KGEdit
+from api.cli_common import emit, json_option, login_name, user_store
+from api.cli_users import users_group
 from kg.errors import KGEditError
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
-
-
-def emit(value: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    """Print ``value`` as JSON (machine use) or through ``text`` (people)."""
-    click.echo(json.dumps(_jsonable(value), ensure_ascii=False, indent=2) if as_json else text(value))
-
-
-def json_option(fn: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON only, for scripts.")(fn)
+if TYPE_CHECKING:  # the facade pulls in the model stack (seconds): imported when a command opens it
+    from controller.facade import KGEdit
 
 
 def with_kgedit(fn: Callable) -> Callable:
@@ -44,6 +31,8 @@ def with_kgedit(fn: Callable) -> Callable:
                   help="Data directory (default: $KGEDIT_HOME or ~/.kgedit).")
     @functools.wraps(fn)
     def wrapper(home: str | None, **kwargs: Any) -> Any:
+        from controller.facade import KGEdit
+
         try:
             with KGEdit.open(home) as kge:
                 return fn(kge, **kwargs)
@@ -84,6 +73,9 @@ def _result_text(r: Any) -> str:
 @click.version_option(package_name="kgedit")
 def main() -> None:
     """kgedit: a versioned knowledge graph that keeps language models' knowledge correct."""
+
+
+main.add_command(users_group)
 
 
 @main.command("import")
@@ -183,6 +175,102 @@ def _rollback_text(result: Any) -> str:
                      for r in items) or "nothing to roll back"
 
 
+def _outcome_text(o: Any) -> str:
+    lines = [f"{o.kind} {o.edit_id}: {o.status}" + (f" as version {o.version}" if o.version is not None else "")]
+    lines += [f"  + {f.subject} --{f.relation}--> {f.object}" + (f"  ({f.role})" if f.role != "primary" else "")
+              for f in o.added]
+    lines += [f"  - {_fact_line(f)}" for f in o.retired]
+    lines += [f"  ! {r}" for r in o.reasons] + [f"  . {n}" for n in o.notes]
+    if o.model and o.model.get("outputs"):
+        lines += [f"  model: {k} -> {v!r}" for k, v in o.model["outputs"].items()]
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _working(desc: str, enabled: bool) -> Any:
+    """An elapsed-time bar on stderr while a long call (a model edit) runs; nothing with --json."""
+    if not enabled:
+        yield
+        return
+    done = threading.Event()
+    with tqdm(desc=desc, unit="s", bar_format="{desc}: {elapsed}", file=sys.stderr) as bar:
+        ticker = threading.Thread(target=lambda: [bar.refresh() for _ in iter(lambda: done.wait(0.5), True)],
+                                  daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            done.set()
+            ticker.join()
+
+
+@main.command("edit")
+@click.argument("subject")
+@click.argument("relation")
+@click.argument("object_")
+@click.option("--method", default=None, help="Knowledge-editing method (default from settings: rome).")
+@click.option("--expected-version", type=int, default=None, help="Refuse unless the KG is at this version.")
+@json_option
+@with_kgedit
+def edit_cmd(kge: KGEdit, subject: str, relation: str, object_: str, method: str | None,
+             expected_version: int | None, as_json: bool) -> None:
+    """Set SUBJECT RELATION OBJECT in the KG and the model (replacing a single-valued fact)."""
+    with _working("editing", not as_json):
+        out = kge.edit((subject, relation, object_), method=method, expected_version=expected_version)
+    emit(out, as_json, _outcome_text)
+
+
+@main.command("forget")
+@click.argument("subject")
+@click.argument("relation")
+@click.argument("object_", required=False)
+@click.option("--expected-version", type=int, default=None, help="Refuse unless the KG is at this version.")
+@json_option
+@with_kgedit
+def forget_cmd(kge: KGEdit, subject: str, relation: str, object_: str | None, expected_version: int | None,
+               as_json: bool) -> None:
+    """Retire SUBJECT RELATION [OBJECT] (every value if OBJECT is left out) and unlearn it."""
+    with _working("forgetting", not as_json):
+        out = kge.forget((subject, relation, object_), expected_version=expected_version)
+    emit(out, as_json, _outcome_text)
+
+
+@main.command("edits")
+@click.option("--status", type=click.Choice(["pending", "committed", "aborted", "quarantined", "rejected",
+                                             "refused"]), default=None)
+@click.option("--user", default=None, help="Only this user's edits.")
+@click.option("--limit", type=int, default=20, show_default=True)
+@json_option
+@with_kgedit
+def edits_cmd(kge: KGEdit, status: str | None, user: str | None, limit: int, as_json: bool) -> None:
+    """The edit journal, newest first."""
+    def text(items: list[Any]) -> str:
+        return "\n".join(f"{i.edit_id}  {i.created[:19]}  {i.kind:<8} {i.status:<11} {i.user:<12} "
+                         f"{'; '.join(' '.join(map(str, t)) for t in i.request.get('triples', []))}" for i in items)
+    emit(kge.edits(status=status, user=user, limit=limit), as_json, text)
+
+
+@main.command("approve")
+@click.argument("edit_id")
+@json_option
+@with_kgedit
+def approve_cmd(kge: KGEdit, edit_id: str, as_json: bool) -> None:
+    """Apply a quarantined edit (you review it as the local administrator)."""
+    with _working("applying", not as_json):
+        out = kge.approve(edit_id)
+    emit(out, as_json, _outcome_text)
+
+
+@main.command("reject")
+@click.argument("edit_id")
+@click.option("--reason", default="", help="Recorded in the journal.")
+@json_option
+@with_kgedit
+def reject_cmd(kge: KGEdit, edit_id: str, reason: str, as_json: bool) -> None:
+    """Reject a quarantined edit."""
+    emit(kge.reject(edit_id, reason=reason), as_json, lambda i: f"{i.edit_id}: {i.status}")
+
+
 @main.command("relations")
 @json_option
 @with_kgedit
@@ -197,21 +285,46 @@ def relations_cmd(kge: KGEdit, as_json: bool) -> None:
 @click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default from settings: 8321).")
 @click.option("--demo", is_flag=True, help="Load the demo KG first if the graph is empty.")
+@click.option("--kg-only", is_flag=True, help="Change the KG only; leave the model's weights alone (fast demos).")
+@click.option("--token/--no-token", "issue", default=True, show_default=True,
+              help="Issue an admin token for you and print the page's address with it.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the web page in a browser once serving.")
+@click.option("--cors-origin", "cors", multiple=True, help="Allow this browser origin (repeat; '*' for any).")
 @click.option("--home", envvar="KGEDIT_HOME", type=click.Path(file_okay=False), default=None)
-def serve_cmd(host: str | None, port: int | None, demo: bool, home: str | None) -> None:
-    """Start the HTTP service (API under /v1, docs at /docs)."""
+def serve_cmd(host: str | None, port: int | None, demo: bool, kg_only: bool, issue: bool, open_browser: bool,
+              cors: tuple[str, ...], home: str | None) -> None:
+    """Start the HTTP service: the web page at /, the API under /v1, docs at /docs."""
     import uvicorn
 
     from api.app import create_app
+    from api.options import ApiOptions
     from kg.settings import Settings
 
     try:
-        settings = Settings.load(home=home, host=host, port=port)
-        app = create_app(settings, load_demo=demo)
+        settings = Settings.load(home=home, host=host, port=port, sync_model=False if kg_only else None)
+        options = ApiOptions(**({"cors_origins": cors} if cors else {}))
+        app = create_app(settings, options=options, load_demo=demo)
     except KGEditError as e:
         raise click.ClickException(str(e)) from e
-    click.echo(f"kgedit serving http://{settings.host}:{settings.port}/ (data in {settings.home})", err=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    url = f"http://{settings.host}:{settings.port}/"
+    if issue:
+        with user_store(home) as users:
+            url += "#token=" + users.issue_token(login_name(), "kgedit serve")
+    click.echo(f"kgedit serving {url} (data in {settings.home})", err=True)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info"))
+    if open_browser:
+        threading.Thread(target=_open_when_up, args=(server, url), daemon=True).start()
+    server.run()
+
+
+def _open_when_up(server: Any, url: str) -> None:
+    import time
+    import webbrowser
+
+    while not server.started and not server.should_exit:
+        time.sleep(0.1)
+    if server.started:
+        webbrowser.open(url)
 
 
 @main.command("migrate")

@@ -14,7 +14,6 @@ from typing import Any
 
 from controller.db import ControllerDB
 from controller.journal import Intent, Journal, Status
-from controller.modelsync import ModelSync
 from controller.nl import Answer, NaturalLanguage
 from controller.outcomes import EditOutcome
 from controller.policy import EditPolicy
@@ -95,7 +94,9 @@ class KGEdit:
         """The handle of a registered model (default: ``settings.default_model``)."""
         return self.registry.get(name or self.settings.default_model)
 
-    def _model_sync(self, method: str | None) -> ModelSync:
+    def _model_sync(self, method: str | None) -> Any:
+        from controller.modelsync import ModelSync  # imports torch: only when the model is needed
+
         return ModelSync(self.model(), self.journal, self.store.schema, method=method or self.settings.edit_method,
                          editor=self.editor, lang=self.settings.edit_lang)
 

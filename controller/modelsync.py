@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from controller.journal import Journal, ModelRecordRef
+from controller.outcomes import EditFailed  # noqa: F401  (re-exported)
 from controller.plan import PlannedFact
 from editors import EditMethod, EditRequest, render_request
 from kg.errors import KGEditError
@@ -20,12 +21,6 @@ from models import ModelHandle
 from models.ledger.records import new_record_id
 
 log = logging.getLogger(__name__)
-
-
-class EditFailed(KGEditError):
-    """The model did not take the edit (verification failed); nothing was committed."""
-
-    http_status = 422
 
 
 @dataclasses.dataclass(frozen=True)

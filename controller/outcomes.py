@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from controller.plan import PlannedFact
-from kg.errors import Forbidden
+from kg.errors import Forbidden, KGEditError
 from kg.records import Fact
 
 
@@ -35,3 +35,9 @@ class EditRefused(Forbidden):
         self.edit_id = edit_id
         self.reasons = reasons
         super().__init__(f"edit {edit_id} refused: {'; '.join(reasons)}")
+
+
+class EditFailed(KGEditError):
+    """The model did not take the edit (verification failed); nothing was committed."""
+
+    http_status = 422

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.crash import crash_point
 from controller.journal import Intent, Journal, ModelRecordRef, Status, new_edit_id
-from controller.modelsync import EditFailed, ModelSync
-from controller.outcomes import EditOutcome, EditRefused
+from controller.outcomes import EditFailed, EditOutcome, EditRefused
 from controller.plan import EditPlan, PlannedFact, plan_edit, plan_forget
 from controller.policy import EditPolicy
 from controller.queue import WriterQueue
@@ -22,6 +21,9 @@ from controller.users import Role, User
 from kg.errors import Conflict, InvalidInput
 from kg.records import CommitKind, CommitResult, TripleIn
 from kg.store import GraphStore
+
+if TYPE_CHECKING:  # the model stack (torch) loads only when a model edit runs
+    from controller.modelsync import ModelSync
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +198,8 @@ class Controller:
         crash_point("after_conflict_revert")
         refs = sync.apply(edit_id, plan.add) if plan.add else []
         crash_point("after_model_apply")
-        collateral = [self.journal.owner_of(rid) for rid in reverted if rid not in owners]
-        reapplied = [self._reapply(sync, eid, ref) for eid, ref in filter(None, collateral)]
+        collateral = filter(None, (self.journal.owner_of(rid) for rid in reverted if rid not in owners))
+        reapplied = [self._reapply(sync, eid, ref) for eid, ref in self._in_apply_order(collateral)]
         check = sync.verify([f for f in plan.add if f.role == "primary"])
         crash_point("after_verify")
         if check.rate < 1.0:
@@ -266,8 +268,20 @@ class Controller:
             owner = self.journal.owner_of(rid)
             if owner and owner[0] not in target_ids:
                 todo[rid] = owner
-        rank = {i.edit_id: n for n, i in enumerate(reversed(self.journal.list(status=Status.COMMITTED)))}
-        return sorted(todo.values(), key=lambda x: rank[x[0]])
+        return self._in_apply_order(todo.values())
+
+    def _in_apply_order(self, refs: Any) -> list[tuple[str, ModelRecordRef]]:
+        """Oldest edit first, and within an edit in the order its records were applied: a record can only be
+        re-applied bit for bit onto the weights it was made against."""
+        intents = {i.edit_id: i for i in self.journal.list(status=Status.COMMITTED)}
+        rank = {eid: n for n, eid in enumerate(reversed(list(intents)))}
+
+        def key(item: tuple[str, ModelRecordRef]) -> tuple[int, int]:
+            eid, ref = item
+            ids = [r.record_id for r in intents[eid].records] if eid in intents else []
+            return rank.get(eid, -1), ids.index(ref.record_id) if ref.record_id in ids else 0
+
+        return sorted(refs, key=key)
 
     def _undo_model(self, intent: Intent, sync: ModelSync | None = None) -> None:
         """Put the model back as it was before an unfinished edit: revert its records, re-apply what it reverted."""
@@ -276,13 +290,12 @@ class Controller:
             return
         mine = [r for r in intent.records if r.record_id in set(sync.handle.ledger.applied)]
         collateral = sync.revert(mine)
-        others = [(rid, self.journal.owner_of(rid)) for rid in
-                  [*(intent.result or {}).get("reverted", []), *collateral]]
-        for rid, owner in others:
-            if owner and rid not in {r.record_id for r in intent.records}:
-                eid, ref = owner
-                if rid not in sync.handle.ledger.applied:
-                    self._reapply(sync, eid, ref)
+        mine_ids = {r.record_id for r in intent.records}
+        others = {rid: self.journal.owner_of(rid) for rid in [*(intent.result or {}).get("reverted", []), *collateral]
+                  if rid not in mine_ids}
+        for eid, ref in self._in_apply_order(o for o in others.values() if o):
+            if ref.record_id not in sync.handle.ledger.applied:
+                self._reapply(sync, eid, ref)
 
     def _finish_committed(self, intent: Intent) -> None:
         commit = self.store.commits_of_edit(intent.edit_id)[-1]

@@ -1,4 +1,5 @@
-"""`kgedit serve --demo` (what `make serve` runs) starts a real HTTP server with the demo KG loaded."""
+"""`kgedit serve --demo` (what `make serve` runs) starts a real HTTP server with the demo KG loaded; the first
+token comes from `kgedit users token $(whoami)` while it runs, as the README says."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+import getpass
+import json
+import re
 import time
 
 import httpx
@@ -34,13 +38,20 @@ def test_serve_demo_answers_over_http(tmp_path):
                 assert time.monotonic() < deadline, "server did not start within 120 s"
                 time.sleep(0.5)
         assert health.json() == {"status": "ok", "version": 1}
-        facts = httpx.get(f"{base}/v1/facts/France", params={"relation": "capital"}).json()
+        assert httpx.get(f"{base}/v1/facts/France").status_code == 401
+        token = json.loads(subprocess.run([sys.executable, "-m", "api.cli", "users", "token", getpass.getuser(),
+                                           "--json"], env=env, capture_output=True, text=True, check=True).stdout)
+        auth = {"Authorization": f"Bearer {token['token']}"}
+        facts = httpx.get(f"{base}/v1/facts/France", params={"relation": "capital"}, headers=auth).json()
         assert [f["object_name"] for f in facts] == ["Paris"]
-        missing = httpx.get(f"{base}/v1/facts/Atlantis")
+        missing = httpx.get(f"{base}/v1/facts/Atlantis", headers=auth)
         assert missing.status_code == 404 and "Atlantis" in missing.json()["detail"]
-        refused = httpx.post(f"{base}/v1/query", json={"cypher": "CREATE (:Entity {id: 'x'})"})
+        refused = httpx.post(f"{base}/v1/query", json={"cypher": "CREATE (:Entity {id: 'x'})"}, headers=auth)
         assert refused.status_code == 403 and "read-only" in refused.json()["detail"]
-        assert httpx.get(f"{base}/", follow_redirects=True).status_code == 200
+        page = httpx.get(f"{base}/")
+        assert page.status_code == 200 and "kgedit" in page.text and "/static/app.js" in page.text
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # `kgedit serve` also prints the page's address with a fresh admin token in it (the page stores it).
+    assert re.search(r"serving http://127\.0\.0\.1:\d+/#token=kge_\S+", server.stdout.read())

@@ -1,0 +1,48 @@
+"""The model routes with the real default model (SmolLM2-135M-Instruct) behind a real HTTP server: generate with
+each decoding, OpenAI-style chat grounded in the KG, load/unload/memory. One test: the model loads once."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_api_routes import ok
+
+pytestmark = pytest.mark.slow
+
+
+def test_generate_chat_and_model_lifecycle(service):
+    loaded = ok(service.call("POST", "/v1/models/smollm2-135m/load", "admin"))
+    assert loaded["loaded"] is True and loaded["param_bytes"] > 100_000_000
+    assert ok(service.call("GET", "/v1/models/memory", "viewer"))["models"]["smollm2-135m"] == loaded["param_bytes"]
+
+    body = {"prompts": ["The capital of France is", "The capital of Japan is"], "max_new_tokens": 6, "chat": False}
+    greedy = ok(service.call("POST", "/v1/generate", "viewer", json=body))
+    assert greedy["model"] == "smollm2-135m" and "Paris" in greedy["outputs"][0] and "Tokyo" in greedy["outputs"][1]
+    assert ok(service.call("POST", "/v1/generate", "viewer", json=body)) == greedy  # greedy is deterministic
+    seeded = {**body, "decoding": "sampling", "temperature": 0.8, "top_p": 0.9, "seed": 7}
+    assert ok(service.call("POST", "/v1/generate", "viewer", json=seeded)) == \
+        ok(service.call("POST", "/v1/generate", "viewer", json=seeded))
+    beam = ok(service.call("POST", "/v1/generate", "viewer", json={**body, "decoding": "beam", "num_beams": 2}))
+    assert all(isinstance(o, str) and o for o in beam["outputs"])
+
+    # Chat, grounded: the KG's facts about the entities named in the last user message go to the model first.
+    service.call("POST", "/v1/edits", "admin", json={"triples": [
+        {"subject": "Germany", "relation": "capital", "object": "Bonn"}]})
+    chat = ok(service.call("POST", "/v1/chat/completions", "viewer", json={
+        "model": "smollm2-135m", "max_tokens": 24,
+        "messages": [{"role": "system", "content": "Answer in one short sentence."},
+                     {"role": "user", "content": "What is the capital of Germany?"}]}))
+    assert chat["object"] == "chat.completion" and chat["choices"][0]["message"]["role"] == "assistant"
+    assert chat["choices"][0]["message"]["content"] and chat["choices"][0]["finish_reason"] in ("stop", "length")
+    assert chat["usage"]["prompt_tokens"] > 20 and chat["usage"]["completion_tokens"] <= 24
+    context = chat["kg_context"]
+    assert context["entities"] == ["Germany"] and context["version"] == service.kge.version
+    grounded = {(f["subject_name"], f["pred"], f["object_name"]) for f in context["facts"]}
+    assert ("Germany", "capital", "Bonn") in grounded
+    plain = ok(service.call("POST", "/v1/chat/completions", "viewer", json={
+        "kg_grounding": False, "max_tokens": 8, "messages": [{"role": "user", "content": "Say hello."}]}))
+    assert plain["kg_context"] is None and plain["choices"][0]["message"]["content"]
+
+    assert ok(service.call("POST", "/v1/models/smollm2-135m/unload", "admin")) == {"name": "smollm2-135m",
+                                                                                  "unloaded": True}
+    assert not ok(service.call("GET", "/v1/models", "viewer"))[0]["loaded"]
