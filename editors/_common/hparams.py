@@ -1,0 +1,88 @@
+"""Resolving a method's hyper-parameters for one model: family defaults, scaled to the model's depth, then the
+caller's overrides. Hparams are frozen dataclasses of method knobs only (no paths, no devices).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kg.errors import InvalidInput
+from models import ModelHandle
+
+H = TypeVar("H")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What defaults are scaled by: the architecture family, the number of blocks and the MLP width."""
+
+    family: str
+    depth: int
+    d_ff: int
+
+
+def shape_of(handle: ModelHandle) -> Shape:
+    arch = handle.arch
+    weight = arch.as_out_in(arch.mlp_out(0).weight)
+    return Shape(arch.family, arch.num_layers, int(weight.shape[1]))
+
+
+def scale_layer(layer: int, reference_depth: int, depth: int) -> int:
+    """``layer`` of a ``reference_depth``-layer model mapped to a ``depth``-layer one (same relative depth)."""
+    return min(depth - 1, max(0, round(layer * depth / reference_depth)))
+
+
+def scale_layers(layers: Sequence[int], reference_depth: int, depth: int) -> tuple[int, ...]:
+    """A contiguous window of the same length starting at the scaled first layer (MEMIT's layer ranges)."""
+    first = scale_layer(layers[0], reference_depth, depth)
+    first = min(first, max(0, depth - len(layers)))
+    return tuple(range(first, min(depth, first + len(layers))))
+
+
+def check_overrides(cls: type, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The overrides, after checking every name is a field of ``cls``.
+
+    Raises:
+        InvalidInput: an unknown hyper-parameter name.
+    """
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise InvalidInput(f"unknown {cls.__name__} hyper-parameter(s) {unknown}; known: {sorted(names)}")
+    return dict(overrides)
+
+
+def resolve(defaults: H, overrides: Mapping[str, Any]) -> H:
+    """``defaults`` with ``overrides`` applied (tuples for list values, so the result stays hashable).
+
+    Raises:
+        InvalidInput: an unknown name or a value of the wrong kind.
+    """
+    fixed = {k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+             for k, v in check_overrides(type(defaults), overrides).items()}
+    try:
+        return dataclasses.replace(defaults, **fixed)
+    except (TypeError, ValueError) as e:
+        raise InvalidInput(f"bad hyper-parameters {fixed}: {e}") from e
+
+
+def check_layers(layers: Sequence[int], depth: int, method: str) -> None:
+    """Raises InvalidInput unless every layer is in ``[0, depth)`` and the list is non-empty and ascending."""
+    if not layers or any(not 0 <= l < depth for l in layers) or list(layers) != sorted(set(layers)):
+        raise InvalidInput(f"{method}: layers {list(layers)} must be distinct, ascending and within 0..{depth - 1}")
+
+
+def as_meta(hparams: Any) -> dict[str, Any]:
+    """Hparams as JSON-able data for a record's meta."""
+    return json_safe(dataclasses.asdict(hparams))
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value

@@ -1,0 +1,130 @@
+"""Value optimisation: the vector ``δ`` that, added to a module's output at the subject's last token, makes the
+model produce the new target (ROME's ``v* = v₀ + δ``, MEMIT's ``z = h + δ``).
+
+For each request, ``δ`` is added in every context template and in the KL prompt ``"{subject} is a"``, and
+optimised with Adam on
+
+    L(δ) = mean_templates NLL(target)/|target| + kl_factor · KL(P_δ(·|"{s} is a") ‖ P₀) + weight_decay · ‖δ‖/‖v₀‖²
+
+clamping ``‖δ‖ ≤ clamp_norm_factor · ‖v₀‖`` after each step and stopping a request once its loss is below
+``loss_stop``. Requests are optimised together in one batch (rows never interact), each with its own ``δ``.
+
+Speed: tokens before the subject's last token do not depend on ``δ``, so they run once and serve as a KV cache;
+each step runs only the subject's last token, the rest of the prompt and the target (a few tokens per row).
+Only ``δ`` gets gradients (``torch.autograd.grad``); the model's parameters and ``.grad`` stay untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from editors._common.hooks import forward_hooks
+from editors._common.keys import in_template
+from editors._common.tokens import SplitBatch, encode_split, item_for, pad_id_of, target_ids, tokenizer_lock
+from editors.requests import EditRequest
+from models import ModelHandle
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ValueKnobs:
+    """The knobs of the optimisation (each method's hparams provide them)."""
+
+    steps: int
+    lr: float
+    kl_factor: float
+    weight_decay: float
+    clamp_norm_factor: float
+    loss_stop: float = 5e-2
+
+
+@dataclass(frozen=True)
+class Values:
+    """Result per request: the module output at the bare prompt ``v0`` [n, d], the shift ``delta`` [n, d], the
+    target NLL (per token) before and after, and the number of steps taken."""
+
+    v0: torch.Tensor
+    delta: torch.Tensor
+    nll_before: tuple[float, ...]
+    nll_after: tuple[float, ...]
+    steps: int
+
+
+def optimise(
+    handle: ModelHandle, requests: Sequence[EditRequest], templates: Sequence[str], module: str, knobs: ValueKnobs
+) -> Values:
+    """Optimise one ``δ`` per request at the output of ``module`` (see the module docstring)."""
+    batch = _batch(handle, requests, templates)
+    n, m, device = len(requests), len(templates), handle.device
+    owner = torch.cat([torch.arange(n).repeat_interleave(m), torch.arange(n)]).to(device)
+    bare_rows, kl_rows = torch.arange(n, device=device) * m, torch.arange(n * m, n * m + n, device=device)
+    with torch.no_grad():
+        prefix = _prefix_cache(handle, batch)
+    delta = torch.zeros(n, int(handle.model.config.hidden_size), device=device, requires_grad=True)
+    seen: dict[str, torch.Tensor] = {}
+
+    def shift(out: torch.Tensor, *, hook: str) -> torch.Tensor:
+        if "v0" not in seen:
+            seen["v0"] = out.detach()[bare_rows, 0].float().clone()
+        return torch.cat([out[:, :1] + delta[owner, None].to(out.dtype), out[:, 1:]], dim=1)
+
+    opt = torch.optim.Adam([delta], lr=knobs.lr)
+    active = torch.ones(n, dtype=torch.bool, device=device)
+    kl_init, nll_before, nll, step = None, None, torch.zeros(n), 0
+    with forward_hooks(handle.model, outputs={module: shift}):
+        for step in range(knobs.steps + 1):
+            with torch.enable_grad():
+                logits = handle.model(**batch.suffix_inputs(copy.deepcopy(prefix))).logits
+                nll = -batch.target_log_probs(logits)[: n * m].view(n, m).mean(1)
+                kl_logp = batch.last_logits(logits, kl_rows).float().log_softmax(-1)
+                if kl_init is None:
+                    kl_init, nll_before = kl_logp.detach(), nll.detach()
+                kl = (kl_logp.exp() * (kl_logp - kl_init)).sum(-1)
+                v0_norm = seen["v0"].norm(dim=-1)
+                loss = nll + knobs.kl_factor * kl + knobs.weight_decay * delta.norm(dim=-1) / v0_norm**2
+            active &= loss.detach() >= knobs.loss_stop
+            if step == knobs.steps or not active.any():
+                break
+            (delta.grad,) = torch.autograd.grad((loss * active).sum(), [delta])
+            kept = delta.detach().clone()
+            opt.step()
+            with torch.no_grad():
+                delta[~active] = kept[~active]  # converged requests stay put (Adam's momentum would move them)
+                _clamp(delta, knobs.clamp_norm_factor * v0_norm)
+    logger.debug("value optimisation: %d steps, nll %s -> %s", step, nll_before, nll.detach())
+    return Values(seen["v0"], delta.detach().clone(), _floats(nll_before), _floats(nll.detach()), step)
+
+
+def _batch(handle: ModelHandle, requests: Sequence[EditRequest], templates: Sequence[str]) -> SplitBatch:
+    """Rows: every request in every template (with its target), then each request's KL prompt."""
+    tok = handle.tokenizer
+    with tokenizer_lock(handle):
+        targets = [target_ids(tok, r.target_new) for r in requests]
+        items = [in_template(t, r, targets[i]) for i, r in enumerate(requests) for t in templates]
+        items += [item_for(f"{r.subject} is a", r.subject) for r in requests]
+        return encode_split(tok, items, handle.device, pad_id_of(tok))
+
+
+def _prefix_cache(handle: ModelHandle, batch: SplitBatch) -> Any:
+    """KV cache of the prefixes (None when every row starts with its subject's last token)."""
+    if batch.split == 0:
+        return None
+    out = handle.model(**batch.prefix_inputs())
+    return getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+
+
+def _clamp(delta: torch.Tensor, max_norm: torch.Tensor) -> None:
+    norm = delta.norm(dim=-1)
+    scale = torch.where(norm > max_norm, max_norm / norm.clamp_min(1e-12), torch.ones_like(norm))
+    delta.mul_(scale[:, None])
+
+
+def _floats(t: torch.Tensor | None) -> tuple[float, ...]:
+    return () if t is None else tuple(round(float(x), 4) for x in t)
