@@ -62,6 +62,8 @@ def _up(port: int) -> bool:
 
 def test_edit_graph_timeline_rollback_and_cypher_in_chromium(page_url):
     from playwright.sync_api import expect, sync_playwright
+    # The first edit loads the content guard's embedder, which takes several seconds on a busy 2-core machine.
+    expect.set_options(timeout=60_000)
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     outside, problems = [], []
