@@ -116,8 +116,7 @@ def _reliability(handle, edits: list[EditRequest], answers: list[tuple[list[int]
     for request, (ids, text) in zip(edits, answers):
         target = handle.tokenizer(request.target_new, add_special_tokens=False)["input_ids"]
         first_token += bool(ids) and ids[0] == target[0]
-        words = text.split()
-        first_word += bool(words) and words[0].strip(".,;:") == request.target_new.split()[0]
+        first_word += _first_word(text) == _first_word(request.target_new)
     n = max(1, len(edits))
     return {"first_token": _r(first_token / n), "first_word": _r(first_word / n)}
 

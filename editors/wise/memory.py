@@ -6,8 +6,12 @@ module at the path (the previous edit's memory or the original layer). Only the 
 original layer once, stacks the parts of the whole chain (cached) and routes every token (WISE-Retrieve with one
 shard per edit):
 
-    act_k = ‖D_k a‖₂;  k* = argmax_k act_k over the parts with act_k > tau_k
+    act_k = ‖D_k a‖₂;  k* = argmax_k act_k / tau_k over the parts with act_k > tau_k
     out = W a + D_k* a   if such a part exists,   else   W a   (bit-identical to the original layer)
+
+Retrieval compares activations relative to each part's own threshold: with absolute activations (upstream's
+WISE-Retrieve picks the largest), every new edit had to outgrow the earlier parts that fired on its key, and
+activations escalated (thresholds from ~100 to ~400 over 100 edits, half the edits no longer separable).
 
 ``tau_k = act_ratio · min ‖D_k a_e‖`` over the edit's own keys (the layer input at the tokens that predict its
 target). Reverting a record unwraps it, so the earlier parts and their thresholds are exactly what they were.
@@ -93,7 +97,8 @@ class WiseMemory(WrapperModule):
         main = self.base()(x, *args, **kwargs)
         acts, h = self.part_acts(x)
         _, ups, _, tau = self.stacked()
-        score = torch.where(acts > tau, acts, torch.full_like(acts, -1.0))
+        score = acts / tau  # relative to each part's own threshold: parts need not outgrow earlier ones
+        score = torch.where(score > 1, score, torch.zeros_like(score))
         best_score, best = score.max(dim=-1)
         routed = best_score > 0
         if not bool(routed.any()):

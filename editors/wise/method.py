@@ -2,8 +2,7 @@
 
 Loss (§7): mean NLL of the target with the part in place at the tokens that predict it, plus margins on
 ‖D a‖ (``D`` = the part, ``a`` = the projection's input): unrelated activations below ``alpha``, the edit's
-above ``beta``, the two apart by ``gamma``, and the edit's above every earlier part's activation on it by
-``gamma`` (so the router retrieves this part). The activations below the layer do not depend on the memory, so
+above ``beta``, the two apart by ``gamma``. The activations below the layer do not depend on the memory, so
 they are computed once; only the NLL needs a forward pass per step (from the edited layer up, see
 :mod:`editors.locate.resume`).
 """
@@ -34,6 +33,9 @@ from editors.wise.train import margins, orthonormal_basis, part_acts, project_ou
 from models import Arch, ModelHandle, ModuleRecord
 
 logger = logging.getLogger(__name__)
+
+#: How far a new part's score must exceed an earlier part's on the new edit's keys.
+RIVAL_MARGIN = 1.05
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,9 @@ class WISE:
         old_keys = memory.all_keys() if memory is not None else acts.new_zeros(0, acts.shape[-1])
         protected = torch.cat([near_last, before, _other_keys(old_keys, pos)]) if hp.protect else near_last[:0]
         rival = _rivals(memory, pos) if memory is not None else pos.new_zeros(0)
-        fit = _Fit(orthonormal_basis(protected), pos, neg, rival, base_out, batch)
+        fit = _Fit(orthonormal_basis(protected), pos, neg, base_out, batch)
         (up, down), report = self._train(model, handle.arch, layer, path, inputs, fit, len(memory.chain()) if memory else 0)
+        report["max_rival_score"] = float(rival.max()) if rival.numel() else 0.0
         return self._finish(model, path, layer, requests, up, down, keys, neg, report)
 
     def _finish(self, model: nn.Module, path: str, layer: int, requests: Sequence[EditRequest], up: torch.Tensor,
@@ -105,6 +108,8 @@ class WISE:
         hp = self.hparams
         edit_act = part_acts(up, down, keys).min()
         tau = hp.act_ratio * edit_act
+        if report["max_rival_score"] * hp.act_ratio >= 1:  # an earlier part would win on this key (the same fact
+            tau = edit_act / (report["max_rival_score"] * RIVAL_MARGIN)  # edited again): lower this threshold
         max_negative = float(part_acts(up, down, neg).max())
         report.update(threshold=float(tau), edit_act=float(edit_act), max_negative=max_negative)
         if max_negative >= float(tau):
@@ -159,7 +164,7 @@ class WISE:
                 part["down"] = project_out(free, fit.basis)
                 token_nll = F.cross_entropy(run.logits(at).float(), targets, reduction="none")
                 nll = token_nll.mean()
-                margin, stats = margins(up, part["down"], fit.pos, fit.neg, fit.rival, hp)
+                margin, stats = margins(up, part["down"], fit.pos, fit.neg, hp)
                 loss = nll + margin
                 # Stop and select on the worst target token: greedy decoding needs every one, the first above all.
                 state = {"steps": step, "final_loss": float(loss.detach()), "final_nll": float(nll.detach()),
@@ -184,7 +189,6 @@ class _Fit:
     basis: torch.Tensor  # orthonormal basis of the protected activations [cols, n]
     pos: torch.Tensor  # this edit's activations (every prefix variant)
     neg: torch.Tensor  # unrelated activations
-    rival: torch.Tensor  # the strongest earlier part's activation on each of ``pos``
     base_out: torch.Tensor  # the original layer's output on the in-scope batch
     batch: _Batch
 
@@ -199,11 +203,10 @@ def _other_keys(old_keys: torch.Tensor, pos: torch.Tensor, *, same: float = 0.99
 
 
 def _rivals(memory: WiseMemory, pos: torch.Tensor) -> torch.Tensor:
-    """For each of this edit's activations, the strongest earlier part that would fire on it (0 when none does):
-    the router picks the strongest part above its own threshold, so only those compete."""
+    """For each of this edit's activations, the highest score act/tau of an earlier part (the router prefers
+    that part over this edit's, whose score on its own keys is at least 1/act_ratio, when it is higher)."""
     acts, _ = memory.part_acts(pos)
-    tau = memory.stacked()[3]
-    return torch.where(acts > tau, acts, torch.zeros_like(acts)).max(dim=-1).values
+    return (acts / memory.stacked()[3]).max(dim=-1).values
 
 
 def _in_scope(rows: list[EncodedEdit], n_prefixes: int, device: torch.device) -> _Batch:

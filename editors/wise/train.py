@@ -38,23 +38,16 @@ def part_acts(up: torch.Tensor, down: torch.Tensor, a: torch.Tensor) -> torch.Te
     return ((a @ down) @ up.T).norm(dim=-1)
 
 
-def margins(up: torch.Tensor, down: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, rival: torch.Tensor,
+def margins(up: torch.Tensor, down: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor,
             hp: WiseHParams) -> tuple[torch.Tensor, dict[str, Any]]:
-    """The margin loss (§7) plus a retrieval margin, and whether the router separates already.
-
-    ``rival`` [n_pos] is the largest activation an earlier part has on each of this edit's activations: the new
-    part must beat it by ``gamma`` so that the router picks it. Separated means ``act_ratio`` times the smallest
-    edit activation exceeds every unrelated activation and every rival by ``gamma``.
-    """
+    """The margin loss (§7) and whether the router separates already: ``act_ratio`` times the smallest edit
+    activation exceeds every unrelated activation by ``gamma``, and the smallest is at least ``beta``."""
     d_pos = part_acts(up, down, pos)
     d_neg = part_acts(up, down, neg)
     loss = hinge(d_neg - hp.alpha) + hinge(hp.beta - d_pos) + hinge(hp.gamma + d_neg.max() - d_pos)
-    if rival.numel():
-        loss = loss + hinge(hp.gamma + rival - d_pos)
     lowest, highest = float(d_pos.min().detach()), float(d_neg.max().detach())
-    rival_max = float(rival.max()) if rival.numel() else 0.0
-    stats = {"min_edit_act": lowest, "max_negative_act": highest, "max_rival_act": rival_max,
-             "separated": hp.act_ratio * lowest - max(highest, rival_max) >= hp.gamma and lowest >= hp.beta}
+    stats = {"min_edit_act": lowest, "max_negative_act": highest,
+             "separated": hp.act_ratio * lowest - highest >= hp.gamma and lowest >= hp.beta}
     return loss, stats
 
 
