@@ -5,42 +5,21 @@ Errors (``KGEditError``) become a one-line message on stderr and exit code 1; ``
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import sys
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
-from tqdm import tqdm
 
-from api.cli_common import emit, json_option, login_name, user_store
+from api.cli_common import emit, fact_line, json_option, login_name, outcome_text, user_store, with_kgedit, working
+from api.cli_model import COMMANDS as model_commands
+from api.cli_tools import COMMANDS as tool_commands
 from api.cli_users import users_group
 from kg.errors import KGEditError
 
 if TYPE_CHECKING:  # the facade pulls in the model stack (seconds): imported when a command opens it
     from controller.facade import KGEdit
-
-
-def with_kgedit(fn: Callable) -> Callable:
-    """Open the facade from --home/KGEDIT_HOME for the command, close it after, turn errors into messages."""
-
-    @click.option("--home", envvar="KGEDIT_HOME", type=click.Path(file_okay=False), default=None,
-                  help="Data directory (default: $KGEDIT_HOME or ~/.kgedit).")
-    @functools.wraps(fn)
-    def wrapper(home: str | None, **kwargs: Any) -> Any:
-        from controller.facade import KGEdit
-
-        try:
-            with KGEdit.open(home) as kge:
-                return fn(kge, **kwargs)
-        except KGEditError as e:
-            raise click.ClickException(str(e)) from e
-
-    return wrapper
-
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     params = {}
@@ -53,11 +32,6 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
         except json.JSONDecodeError:
             params[key] = raw
     return params
-
-
-def _fact_line(f: Any) -> str:
-    until = f" (until v{f.valid_to})" if f.valid_to else ""
-    return f"{f.subject_name} --{f.pred}--> {f.object_name}   [v{f.valid_from}{until}]"
 
 
 def _commit_line(c: Any) -> str:
@@ -75,7 +49,8 @@ def main() -> None:
     """kgedit: a versioned knowledge graph that keeps language models' knowledge correct."""
 
 
-main.add_command(users_group)
+for command in (users_group, *model_commands, *tool_commands):
+    main.add_command(command)
 
 
 @main.command("import")
@@ -128,7 +103,7 @@ def query_cmd(kge: KGEdit, cypher: str, params: tuple[str, ...], at: int | None,
 @with_kgedit
 def facts_cmd(kge: KGEdit, entity: str, at: int | None, relation: str | None, as_json: bool) -> None:
     """Facts about ENTITY (by name or id) at a version."""
-    emit(kge.facts(entity, at=at, relation=relation), as_json, lambda fs: "\n".join(map(_fact_line, fs)))
+    emit(kge.facts(entity, at=at, relation=relation), as_json, lambda fs: "\n".join(map(fact_line, fs)))
 
 
 @main.command("log")
@@ -148,7 +123,7 @@ def log_cmd(kge: KGEdit, limit: int, as_json: bool) -> None:
 def diff_cmd(kge: KGEdit, from_version: int, to_version: int, as_json: bool) -> None:
     """Facts added and removed between two versions."""
     def text(d: Any) -> str:
-        return "\n".join([f"+ {_fact_line(f)}" for f in d.added] + [f"- {_fact_line(f)}" for f in d.removed])
+        return "\n".join([f"+ {fact_line(f)}" for f in d.added] + [f"- {fact_line(f)}" for f in d.removed])
     emit(kge.diff(from_version, to_version), as_json, text)
 
 
@@ -175,35 +150,6 @@ def _rollback_text(result: Any) -> str:
                      for r in items) or "nothing to roll back"
 
 
-def _outcome_text(o: Any) -> str:
-    lines = [f"{o.kind} {o.edit_id}: {o.status}" + (f" as version {o.version}" if o.version is not None else "")]
-    lines += [f"  + {f.subject} --{f.relation}--> {f.object}" + (f"  ({f.role})" if f.role != "primary" else "")
-              for f in o.added]
-    lines += [f"  - {_fact_line(f)}" for f in o.retired]
-    lines += [f"  ! {r}" for r in o.reasons] + [f"  . {n}" for n in o.notes]
-    if o.model and o.model.get("outputs"):
-        lines += [f"  model: {k} -> {v!r}" for k, v in o.model["outputs"].items()]
-    return "\n".join(lines)
-
-
-@contextlib.contextmanager
-def _working(desc: str, enabled: bool) -> Any:
-    """An elapsed-time bar on stderr while a long call (a model edit) runs; nothing with --json."""
-    if not enabled:
-        yield
-        return
-    done = threading.Event()
-    with tqdm(desc=desc, unit="s", bar_format="{desc}: {elapsed}", file=sys.stderr) as bar:
-        ticker = threading.Thread(target=lambda: [bar.refresh() for _ in iter(lambda: done.wait(0.5), True)],
-                                  daemon=True)
-        ticker.start()
-        try:
-            yield
-        finally:
-            done.set()
-            ticker.join()
-
-
 @main.command("edit")
 @click.argument("subject")
 @click.argument("relation")
@@ -215,9 +161,9 @@ def _working(desc: str, enabled: bool) -> Any:
 def edit_cmd(kge: KGEdit, subject: str, relation: str, object_: str, method: str | None,
              expected_version: int | None, as_json: bool) -> None:
     """Set SUBJECT RELATION OBJECT in the KG and the model (replacing a single-valued fact)."""
-    with _working("editing", not as_json):
+    with working("editing", not as_json):
         out = kge.edit((subject, relation, object_), method=method, expected_version=expected_version)
-    emit(out, as_json, _outcome_text)
+    emit(out, as_json, outcome_text)
 
 
 @main.command("forget")
@@ -230,9 +176,9 @@ def edit_cmd(kge: KGEdit, subject: str, relation: str, object_: str, method: str
 def forget_cmd(kge: KGEdit, subject: str, relation: str, object_: str | None, expected_version: int | None,
                as_json: bool) -> None:
     """Retire SUBJECT RELATION [OBJECT] (every value if OBJECT is left out) and unlearn it."""
-    with _working("forgetting", not as_json):
+    with working("forgetting", not as_json):
         out = kge.forget((subject, relation, object_), expected_version=expected_version)
-    emit(out, as_json, _outcome_text)
+    emit(out, as_json, outcome_text)
 
 
 @main.command("edits")
@@ -256,9 +202,9 @@ def edits_cmd(kge: KGEdit, status: str | None, user: str | None, limit: int, as_
 @with_kgedit
 def approve_cmd(kge: KGEdit, edit_id: str, as_json: bool) -> None:
     """Apply a quarantined edit (you review it as the local administrator)."""
-    with _working("applying", not as_json):
+    with working("applying", not as_json):
         out = kge.approve(edit_id)
-    emit(out, as_json, _outcome_text)
+    emit(out, as_json, outcome_text)
 
 
 @main.command("reject")

@@ -230,6 +230,11 @@ class Client:
     def unload_model(self, name: str) -> bool:
         return self._call("POST", f"/v1/models/{_seg(name)}/unload")["unloaded"]
 
+    def lineage(self, name: str | None = None) -> dict[str, Any]:
+        """The model's ledger: base checksum, records with their edits, state ids (default model when None)."""
+        name = name or next(m["name"] for m in self.models() if m["default"])
+        return self._call("GET", f"/v1/models/{_seg(name)}/lineage")
+
     # -- users -------------------------------------------------------------------------------------------------
 
     def me(self) -> User:

@@ -6,6 +6,7 @@ lazily on the first model edit, the model registry. Interrupted edits are finish
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import logging
 import re
@@ -108,8 +109,37 @@ class KGEdit:
             from editors.base import method_class
 
             needs_stats = getattr(method_class(name), "needs_stats", False)
-            self._editors[name] = get_method(name, home=self.settings.home) if needs_stats else get_method(name)
+            stats_home = self.settings.resolved_cache_dir
+            self._editors[name] = get_method(name, home=stats_home) if needs_stats else get_method(name)
         return self._editors[name]
+
+    def models(self) -> list[dict[str, Any]]:
+        """Registered models, loaded or not (name, source, loaded, param_bytes, state_id, default)."""
+        return [{**dataclasses.asdict(m), "default": m.name == self.settings.default_model}
+                for m in self.registry.list()]
+
+    def load_model(self, name: str) -> dict[str, Any]:
+        """Load a registered model now (first use would load it anyway); its entry as :meth:`models` gives it."""
+        self.registry.get(name)
+        return next(m for m in self.models() if m["name"] == name)
+
+    def unload_model(self, name: str) -> bool:
+        """Unload a model (waits up to 30 s for its readers); False when it was not loaded."""
+        return self.registry.unload(name, timeout=30)
+
+    def lineage(self, name: str | None = None) -> dict[str, Any]:
+        """How a model's weights came to be: the base checksum, every ledger record (applied or reverted, oldest
+        first, with the edit that made it) and the state id after each applied record."""
+        handle = self.model(name)
+        ledger = handle.ledger
+        made_by = {ref.record_id: (intent.edit_id, ref.triples) for intent in self.journal.list(limit=None)
+                   for ref in intent.records if ref.model == handle.name}
+        records = [{"id": e.id, "kind": e.kind, "status": e.status, "created": e.created,
+                    "touched": list(e.touched), "meta": dict(e.meta),
+                    "edit_id": made_by.get(e.id, (None, []))[0],
+                    "triples": [list(t) for t in made_by.get(e.id, (None, []))[1]]} for e in ledger.entries()]
+        return {"model": handle.name, "base_checksum": ledger.base_checksum, "state_id": ledger.state_id,
+                "applied": list(ledger.applied), "states": ledger.lineage(), "records": records}
 
     def generate(self, prompts: list[str], *, max_new_tokens: int = 32, chat: bool = True, **kw: Any) -> list[str]:
         return self.model().generate(prompts, max_new_tokens=max_new_tokens, chat=chat, **kw)

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KGEDIT_", extra="ignore", frozen=True)
 
     home: Path = Field(default=DEFAULT_HOME, description="Data directory: graph store, model cache, ledger.")
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Where converted model weights and editor statistics are cached (default: home). Both are "
+                    "derived data keyed by content digests, so several homes can share one cache.",
+    )
     store_uri: str | None = Field(
         default=None,
         description="Graph store: a path (embedded LadybugDB, default <home>/kg), ':memory:', or bolt://host:port.",
@@ -45,10 +50,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8321, ge=1, le=65535)
 
-    @field_validator("home", mode="before")
+    @field_validator("home", "cache_dir", mode="before")
     @classmethod
     def _expand_home(cls, value: Any) -> Any:
         return Path(value).expanduser() if isinstance(value, (str, Path)) else value
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        """The cache root: ``cache_dir`` when set, else ``home``."""
+        return self.cache_dir or self.home
 
     @property
     def resolved_store_uri(self) -> str:

@@ -69,7 +69,7 @@ class ModelRegistry:
         self.device = resolve_device(settings.device)
         self.dtype = resolve_dtype(settings.dtype)
         configure_threads(self.device, num_threads)
-        self._cache = WeightCache(settings.home / "models")
+        self._cache = WeightCache(settings.resolved_cache_dir / "models")
         self._sources: dict[str, ModelSource] = {DEFAULT_MODEL_NAME: DEFAULT_SOURCE, **self._read_registrations()}
         self._loaded: OrderedDict[str, ModelHandle] = OrderedDict()  # least recently used first
         self._mutex = threading.RLock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -19,12 +20,33 @@ class ModelPublic(BaseModel):
     loaded: bool
     param_bytes: int | None = None
     state_id: str | None = None
+    default: bool = False
 
 
 class MemoryPublic(BaseModel):
     budget_bytes: int
     used_bytes: int
     models: dict[str, int]
+
+
+class LedgerRecordPublic(BaseModel):
+    id: str
+    kind: str
+    status: str
+    created: float
+    touched: list[str]
+    meta: dict[str, Any]
+    edit_id: str | None = None
+    triples: list[list[str]] = []
+
+
+class LineagePublic(BaseModel):
+    model: str
+    base_checksum: str
+    state_id: str
+    applied: list[str]
+    states: list[str]
+    records: list[LedgerRecordPublic]
 
 
 class Unloaded(BaseModel):
@@ -44,7 +66,7 @@ def generate(kge: KGEditDep, user: CurrentUser, body: GenerateCreate) -> Generat
 @router.get("/models")
 def list_models(kge: KGEditDep, user: CurrentUser) -> list[ModelPublic]:
     """Registered models, loaded or not."""
-    return [ModelPublic(**dataclasses.asdict(m)) for m in kge.registry.list()]
+    return [ModelPublic(**m) for m in kge.models()]
 
 
 @router.get("/models/memory")
@@ -55,11 +77,17 @@ def memory(kge: KGEditDep, user: CurrentUser) -> MemoryPublic:
 @router.post("/models/{name}/load")
 def load(kge: KGEditDep, user: AdminUser, name: str) -> ModelPublic:
     """Load a registered model now (first use would load it anyway)."""
-    kge.registry.get(name)
-    return next(ModelPublic(**dataclasses.asdict(m)) for m in kge.registry.list() if m.name == name)
+    return ModelPublic(**kge.load_model(name))
 
 
 @router.post("/models/{name}/unload")
 def unload(kge: KGEditDep, user: AdminUser, name: str) -> Unloaded:
     """Unload a model (waits for its readers); ``unloaded`` is false when it was not loaded."""
-    return Unloaded(name=name, unloaded=kge.registry.unload(name, timeout=30))
+    return Unloaded(name=name, unloaded=kge.unload_model(name))
+
+
+@router.get("/models/{name}/lineage")
+def lineage(kge: KGEditDep, user: CurrentUser, name: str) -> LineagePublic:
+    """How the model's weights came to be: base checksum, every ledger record with the edit that made it, and
+    the state id after each applied record (loads the model on first use)."""
+    return LineagePublic(**kge.lineage(name))

@@ -1,5 +1,6 @@
-"""The web page in a real browser: Debian's Chromium driven by Playwright against `kgedit serve --demo --kg-only`
-started as a user would. Submit an edit, see the graph and the timeline change, roll it back, run a Cypher query.
+"""The web page in a real browser: Debian's Chromium driven by Playwright against `kgedit serve --demo` started as
+a user would. Submit an edit, see the graph and the timeline change, roll it back, run a Cypher query (KG only);
+and with the model: its answer before and after an edit in the model panel, and again after the rollback.
 Screenshots go to test-artifacts/browser/.
 
 Needs `apt-get install -y chromium` and `pip install playwright` (no `playwright install`: the system Chromium is
@@ -30,18 +31,18 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
-def page_url(tmp_path_factory):
-    """`kgedit serve` with the demo KG; its printed address carries the admin token for the page."""
+def _serve(tmp_path_factory, name: str, *flags: str, env: dict[str, str] | None = None):
+    """`kgedit serve --demo FLAGS` as a user starts it; yields the printed address, which carries the admin token
+    for the page."""
     from api.server import free_port
 
-    home = tmp_path_factory.mktemp("browser-home")
+    home = tmp_path_factory.mktemp(name)
     log = home / "serve.log"
     port = free_port()
-    env = {**os.environ, "KGEDIT_HOME": str(home), "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "KGEDIT_HOME": str(home), "PYTHONPATH": os.getcwd(), **(env or {})}
     with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--demo", "--kg-only", "--port",
-                                   str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--demo", *flags, "--port", str(port)],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
         while not _up(port):
@@ -51,6 +52,19 @@ def page_url(tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory):
+    """The KG-only service: edits change the graph, not the weights (fast)."""
+    yield from _serve(tmp_path_factory, "browser-home", "--kg-only")
+
+
+@pytest.fixture(scope="module")
+def model_page_url(tmp_path_factory):
+    """The full service: edits change the graph and the default model's weights. GRACE keeps the model edit to a
+    few seconds on CI's two cores; the page does not depend on the method."""
+    yield from _serve(tmp_path_factory, "browser-model-home", env={"KGEDIT_EDIT_METHOD": "grace"})
 
 
 def _up(port: int) -> bool:
@@ -127,4 +141,42 @@ def test_edit_graph_timeline_rollback_and_cypher_in_chromium(page_url):
         expect(page.locator("#nodes g.node.center")).to_contain_text("Spain")
         browser.close()
     assert not outside, f"the page reached outside localhost: {outside}"
+    assert not problems, problems
+
+
+def test_model_panel_shows_the_answer_before_and_after_an_edit(model_page_url):
+    from playwright.sync_api import expect, sync_playwright
+    # The model loads on the first question and the guard's embedder on the first edit: minutes on a busy machine.
+    expect.set_options(timeout=240_000)
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1500})
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.goto(model_page_url)
+        expect(page.locator("#whoami")).to_contain_text("(admin)")
+
+        page.check("#compare")
+        page.fill("#subject", "Japan")
+        page.fill("#relation", "capital")
+        page.fill("#object", "Osaka")
+        page.click("#btn-edit")
+        expect(page.locator("#model-before")).to_contain_text("Tokyo")
+        expect(page.locator("#edit-result")).to_contain_text("committed")
+        expect(page.locator("#model-verify")).to_contain_text("Osaka")
+        expect(page.locator("#model-after")).to_contain_text("Osaka")
+        expect(page.locator("#prompt")).to_have_value("The capital of Japan is")
+        page.locator("#model-panel").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "5-model-before-after.png"), full_page=True)
+
+        # Rolling the edit back restores the model's answer too.
+        page.locator("#timeline li").first.locator("button.rollback").click()
+        expect(page.locator("#status")).to_contain_text("rolled back")
+        page.click("#btn-generate")
+        expect(page.locator("#model-output")).to_contain_text("Tokyo")
+        page.screenshot(path=str(ARTIFACTS / "6-model-rolled-back.png"), full_page=True)
+        browser.close()
     assert not problems, problems

@@ -43,6 +43,16 @@ def test_generate_chat_and_model_lifecycle(service):
         "kg_grounding": False, "max_tokens": 8, "messages": [{"role": "user", "content": "Say hello."}]}))
     assert plain["kg_context"] is None and plain["choices"][0]["message"]["content"]
 
+    # Lineage: the service runs KG-only, so the ledger is at the base weights (the CLI test covers a model edit).
+    lineage = ok(service.call("GET", "/v1/models/smollm2-135m/lineage", "viewer"))
+    assert lineage["model"] == "smollm2-135m" and lineage["applied"] == [] and lineage["records"] == []
+    assert lineage["states"] == [lineage["state_id"]]
+    assert service.call("GET", "/v1/models/smollm2-135m/lineage", None).status_code == 401
+    missing = service.call("GET", "/v1/models/no-such-model/lineage", "viewer")
+    assert missing.status_code == 404 and "no-such-model" in missing.json()["detail"]
+    with service.client("viewer") as client:
+        assert client.lineage() == lineage
+
     assert ok(service.call("POST", "/v1/models/smollm2-135m/unload", "admin")) == {"name": "smollm2-135m",
                                                                                   "unloaded": True}
     assert not ok(service.call("GET", "/v1/models", "viewer"))[0]["loaded"]

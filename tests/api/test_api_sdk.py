@@ -18,7 +18,7 @@ from kg.records import Commit, CommitResult, Diff, Entity, Fact
 MIRRORED = ["facts", "entity", "entities", "relations", "neighbourhood", "query", "log", "diff", "edits",
             "get_edit", "version_info", "edit", "forget", "rollback", "approve", "reject", "interpret", "submit",
             "ask", "generate", "import_file", "export_file", "list_users", "add_user", "set_role", "issue_token",
-            "revoke_tokens"]
+            "revoke_tokens", "models", "load_model", "unload_model", "lineage"]
 SERVER_SIDE = {"self", "user", "author", "progress", "lang", "kw"}  # the token's user; the server's own choices
 
 
