@@ -158,4 +158,16 @@ def models_lineage(kge: KGEdit, name: str | None, as_json: bool) -> None:
     emit(kge.lineage(name), as_json, _lineage_text)
 
 
+@models_group.command("prepare")
+@click.option("--method", default=None, help="Editing method (default from settings: rome).")
+@json_option
+@with_kgedit
+def models_prepare(kge: KGEdit, method: str | None, as_json: bool) -> None:
+    """Compute and cache an editing method's statistics on the default model now, so the first edit (and the
+    service) does not wait for them. Shares the cache of KGEDIT_CACHE_DIR when set."""
+    prepared = kge.prepare_editor(method)
+    emit(prepared, as_json, lambda p: (f"{p['method']}: statistics of layers {p['layers'] or '-'} "
+                                       f"({p['stats_samples'] or 0} samples) ready in {p['seconds']} s"))
+
+
 COMMANDS = (interpret_cmd, submit_cmd, ask_cmd, generate_cmd, models_group)

@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from editors import EditRequest, get_method
+from editors.base import prepare_method
 from kg.settings import Settings
 from models import ModelRegistry
 
@@ -84,14 +85,7 @@ def run(method_name: str, n_facts: int, home: Path, overrides: dict) -> dict:
 
 def _warm_up(handle, method) -> float:
     """Compute (or load) the method's statistics and context templates so edits are timed without them."""
-    started = time.perf_counter()
-    hp = method.hparams(handle)
-    if getattr(method, "needs_stats", False):
-        layers = getattr(hp, "layers", None) or [hp.layer]
-        method.stats.get(handle, list(layers), hp.stats_samples)
-    if hasattr(method, "templates"):
-        method.templates.get(handle, hp.context_templates)
-    return round(time.perf_counter() - started, 2)
+    return prepare_method(method, handle)["seconds"]
 
 
 def main() -> None:

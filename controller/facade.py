@@ -141,6 +141,13 @@ class KGEdit:
         return {"model": handle.name, "base_checksum": ledger.base_checksum, "state_id": ledger.state_id,
                 "applied": list(ledger.applied), "states": ledger.lineage(), "records": records}
 
+    def prepare_editor(self, method: str | None = None) -> dict[str, Any]:
+        """Compute (or load from the cache) an editing method's statistics and context templates on the default
+        model now, so the first edit does not wait for them (minutes for ROME/MEMIT/AlphaEdit on a CPU)."""
+        from editors.base import prepare_method
+
+        return prepare_method(self.editor(method or self.settings.edit_method), self.model())
+
     def generate(self, prompts: list[str], *, max_new_tokens: int = 32, chat: bool = True, **kw: Any) -> list[str]:
         return self.model().generate(prompts, max_new_tokens=max_new_tokens, chat=chat, **kw)
 

@@ -8,6 +8,7 @@ ledger record holding the exact inverse. It never writes weights itself; the cal
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Protocol
 
@@ -70,6 +71,25 @@ def get_method(name: str, **hparams: Any) -> EditMethod:
         NotFound: unknown method, naming the known ones.
     """
     return method_class(name)(**hparams)
+
+
+def prepare_method(method: EditMethod, handle: ModelHandle) -> dict[str, Any]:
+    """Compute, or load from the cache, what ``method`` needs before its first edit on ``handle``'s model: the
+    second-moment statistics of its layers (ROME, MEMIT, AlphaEdit) and its context templates. Later edits then
+    take only their own time. Returns what was prepared and how long it took.
+    """
+    started = time.perf_counter()
+    hp = method.hparams(handle) if hasattr(method, "hparams") else None
+    prepared: dict[str, Any] = {"method": method.name, "layers": [], "stats_samples": None, "templates": False}
+    if hp is not None and getattr(method, "needs_stats", False):
+        layers = list(getattr(hp, "layers", None) or [hp.layer])
+        method.stats.get(handle, layers, hp.stats_samples)
+        prepared.update(layers=layers, stats_samples=hp.stats_samples)
+    if hp is not None and hasattr(method, "templates") and hasattr(hp, "context_templates"):
+        method.templates.get(handle, hp.context_templates)
+        prepared["templates"] = True
+    prepared["seconds"] = round(time.perf_counter() - started, 2)
+    return prepared
 
 
 def check_requests(handle: ModelHandle, requests: Sequence[EditRequest], *, max_context: int | None = None) -> None:

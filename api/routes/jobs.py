@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminUser, CurrentUser, JobsDep, KGEditDep
 from api.jobs import Job, Report
@@ -38,6 +39,29 @@ def import_job(kge: KGEditDep, jobs: JobsDep, user: AdminUser, file: Annotated[U
         return {"commit": result.commit.model_dump(mode="json")}
 
     return jobs.submit("import", user.name, run, on_done=lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+class StatisticsCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: str | None = Field(default=None, max_length=32,
+                               description="Editing method (default: the service's edit method).")
+
+
+@router.post("/jobs/statistics", status_code=status.HTTP_202_ACCEPTED)
+def statistics_job(kge: KGEditDep, jobs: JobsDep, user: AdminUser, body: StatisticsCreate) -> Job:
+    """Compute (or load from the cache) an editing method's second-moment statistics and context templates on
+    the default model, in the background (administrators), so that the first edit does not wait for them."""
+    from editors.base import method_class
+
+    name = body.method or kge.settings.edit_method
+    method_class(name)  # an unknown method is a 404 now, not a failed job later
+
+    def run(report: Report) -> dict[str, Any]:
+        report(0.05, f"preparing {name} on {kge.settings.default_model}")
+        return kge.prepare_editor(name)
+
+    return jobs.submit("statistics", user.name, run)
 
 
 @router.get("/jobs")

@@ -3,9 +3,12 @@ each decoding, OpenAI-style chat grounded in the KG, load/unload/memory. One tes
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from test_api_routes import ok
+from test_api_routes import ok, wait_job
 
 pytestmark = pytest.mark.slow
 
@@ -52,6 +55,20 @@ def test_generate_chat_and_model_lifecycle(service):
     assert missing.status_code == 404 and "no-such-model" in missing.json()["detail"]
     with service.client("viewer") as client:
         assert client.lineage() == lineage
+
+    # A statistics job computes ROME's second moments into the cache the first edit would otherwise wait for.
+    assert service.call("POST", "/v1/jobs/statistics", "editor", json={"method": "rome"}).status_code == 403
+    unknown = service.call("POST", "/v1/jobs/statistics", "admin", json={"method": "nope"})
+    assert unknown.status_code == 404 and "rome" in unknown.json()["detail"]
+    job = ok(service.call("POST", "/v1/jobs/statistics", "admin", json={"method": "rome"}), 202)
+    done = wait_job(service, job["id"], timeout=900)
+    assert done["status"] == "succeeded" and done["kind"] == "statistics", done
+    assert done["result"]["method"] == "rome" and done["result"]["layers"] == [5]
+    samples = done["result"]["stats_samples"]
+    cached = list(Path(os.environ["KGEDIT_CACHE_DIR"]).glob(f"stats/*/5-{samples}.safetensors"))
+    assert len(cached) == 1
+    again = wait_job(service, ok(service.call("POST", "/v1/jobs/statistics", "admin", json={}), 202)["id"])
+    assert again["result"]["seconds"] < done["result"]["seconds"]  # the default method, from the cache
 
     assert ok(service.call("POST", "/v1/models/smollm2-135m/unload", "admin")) == {"name": "smollm2-135m",
                                                                                   "unloaded": True}

@@ -15,8 +15,8 @@ def ok(response, status=200):
     return response.json()
 
 
-def wait_job(service, job_id, role="admin"):
-    deadline = time.monotonic() + 60
+def wait_job(service, job_id, role="admin", timeout=60):
+    deadline = time.monotonic() + timeout
     while (job := ok(service.call("GET", f"/v1/jobs/{job_id}", role)))["status"] in ("queued", "running"):
         assert time.monotonic() < deadline, job
         time.sleep(0.1)
