@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from editors._common.values import ValueKnobs
 from kg.errors import InvalidInput
 from models import ModelHandle
 
@@ -86,3 +87,47 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValueFitHparams:
+    """The knobs shared by the methods that optimise a value vector and solve against key statistics (ROME,
+    MEMIT, AlphaEdit): the value optimisation (:mod:`editors._common.values`), the number of text samples behind
+    the second moments ``C``, and the context templates ``((prefix_length, count), ...)``. Each method's
+    hparams extend it and may change the defaults."""
+
+    v_steps: int = 25
+    v_lr: float = 0.5
+    v_weight_decay: float = 1e-3
+    clamp_norm_factor: float = 4.0
+    kl_factor: float = 0.0625
+    loss_stop: float = 5e-2
+    stats_samples: int = 500
+    context_templates: tuple[tuple[int, int], ...] = ((5, 4),)
+
+    @property
+    def value_knobs(self) -> ValueKnobs:
+        return ValueKnobs(self.v_steps, self.v_lr, self.kl_factor, self.v_weight_decay, self.clamp_norm_factor,
+                          self.loss_stop)
+
+
+#: family -> (layer or layers, depth of the model they were tuned on, other knobs)
+FamilyTable = Mapping[str, tuple[Any, int, Mapping[str, Any]]]
+
+
+def family_defaults(cls: type[H], table: FamilyTable, shape: Shape, overrides: Mapping[str, Any] | None,
+                    method: str) -> H:
+    """``cls``'s defaults for the model's family (llama's when unknown), its layer (``int``) or layers (a tuple)
+    scaled to the model's depth, then ``overrides``.
+
+    Raises:
+        InvalidInput: an unknown knob or a layer outside the model.
+    """
+    layers, reference, extra = table.get(shape.family, table["llama"])
+    if isinstance(layers, int):
+        base = cls(layer=scale_layer(layers, reference, shape.depth))  # type: ignore[call-arg]
+    else:
+        base = cls(layers=scale_layers(layers, reference, shape.depth))  # type: ignore[call-arg]
+    hp = resolve(dataclasses.replace(base, **extra), overrides or {})
+    check_layers(getattr(hp, "layers", None) or [hp.layer], shape.depth, method)  # type: ignore[attr-defined]
+    return hp

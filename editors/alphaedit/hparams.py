@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from editors._common.hparams import Shape, check_layers, resolve, scale_layers
-from editors._common.values import ValueKnobs
+from editors._common.hparams import FamilyTable, Shape, ValueFitHparams, family_defaults
 
 
-@dataclass(frozen=True)
-class AlphaEditHparams:
+@dataclass(frozen=True, kw_only=True)
+class AlphaEditHparams(ValueFitHparams):
     """Knobs of one AlphaEdit batch edit.
 
     ``nullspace_threshold``: eigenvectors of ``C = E[kkᵀ]`` whose eigenvalue is below this fraction of C's mean
@@ -23,21 +22,10 @@ class AlphaEditHparams:
     """
 
     layers: tuple[int, ...]
-    v_steps: int = 25
-    v_lr: float = 0.5
     v_weight_decay: float = 0.5
     clamp_norm_factor: float = 0.75
-    kl_factor: float = 0.0625
-    loss_stop: float = 5e-2
     nullspace_threshold: float = 0.9
     l2: float = 1.0
-    stats_samples: int = 500
-    context_templates: tuple[tuple[int, int], ...] = ((5, 4),)
-
-    @property
-    def value_knobs(self) -> ValueKnobs:
-        return ValueKnobs(self.v_steps, self.v_lr, self.kl_factor, self.v_weight_decay, self.clamp_norm_factor,
-                          self.loss_stop)
 
     @classmethod
     def for_model(cls, shape: Shape, overrides: Mapping[str, Any] | None = None) -> "AlphaEditHparams":
@@ -46,15 +34,12 @@ class AlphaEditHparams:
         Raises:
             InvalidInput: an unknown knob or layers outside the model.
         """
-        layers, reference, extra = _FAMILY.get(shape.family, _FAMILY["llama"])
-        hp = resolve(replace(cls(layers=scale_layers(layers, reference, shape.depth)), **extra), overrides or {})
-        check_layers(hp.layers, shape.depth, "alphaedit")
-        return hp
+        return family_defaults(cls, _FAMILY, shape, overrides, "alphaedit")
 
 
 # family -> (layers, depth they were tuned on, other knobs): upstream AlphaEdit's Llama-3-8B / Qwen2.5-7B /
 # GPT-2 XL configurations.
-_FAMILY: dict[str, tuple[tuple[int, ...], int, dict[str, Any]]] = {
+_FAMILY: FamilyTable = {
     "llama": ((4, 5, 6, 7, 8), 32, {}),
     "qwen2": ((4, 5, 6, 7, 8), 28, {}),
     "gemma3": ((4, 5, 6, 7, 8), 32, {}),

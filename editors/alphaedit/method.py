@@ -11,10 +11,9 @@ from typing import Any, ClassVar
 import torch
 
 from editors._common.deltas import record
-from editors._common.hparams import as_meta, check_overrides, shape_of
+from editors._common.method import StatisticsEditor
 from editors._common.spread import keys_after, spread
 from editors._common.stats import SecondMoments
-from editors._common.templates import TemplateCache
 from editors._common.validate import validate
 from editors._common.values import optimise
 from editors.alphaedit.hparams import AlphaEditHparams
@@ -25,7 +24,7 @@ from models import LowRankRecord, ModelHandle
 
 
 @register_method("alphaedit")
-class AlphaEdit:
+class AlphaEdit(StatisticsEditor):
     """AlphaEdit editor: ``AlphaEdit(home=settings.home, **overrides)``. Per layer
 
         ΔWᵀ = (P (K Kᵀ + K_p K_pᵀ) + αI)⁻¹ P K Rᵀ,    P = U₀U₀ᵀ (eigenvectors of C with small eigenvalues)
@@ -36,20 +35,14 @@ class AlphaEdit:
 
     name: ClassVar[str] = "alphaedit"
     batchable: ClassVar[bool] = True
-    needs_stats: ClassVar[bool] = True
+    hparams_class: ClassVar[type] = AlphaEditHparams
 
     def __init__(self, *, home: Path | None = None, stats: SecondMoments | None = None,
                  preserved: PreservedKeys | None = None, **hparams: Any) -> None:
-        self.overrides = check_overrides(AlphaEditHparams, hparams)
-        self.stats = stats or SecondMoments(home)
+        super().__init__(home=home, stats=stats, **hparams)
         self.preserved = preserved or PreservedKeys(home)
-        self.templates = TemplateCache()
         self._projections: dict[tuple[str, int, int, float], torch.Tensor] = {}
         self._lock = threading.Lock()
-
-    def hparams(self, handle: ModelHandle) -> AlphaEditHparams:
-        """The knobs this instance uses on ``handle``'s model (family defaults plus overrides)."""
-        return AlphaEditHparams.for_model(shape_of(handle), self.overrides)
 
     def apply(self, handle: ModelHandle, requests: Sequence[EditRequest]) -> LowRankRecord:
         """Compute the batch edit of ``requests`` and return its record, not yet applied (its preserved keys are
@@ -70,11 +63,8 @@ class AlphaEdit:
             solver = _alphaedit_solver(projections, grams, hp.l2)
             deltas = spread(handle, requests, templates, hp.layers, values.v0 + values.delta, solver)
             after = keys_after(handle, requests, templates, deltas)
-            meta = {"method": self.name, "layers": list(hp.layers), "hparams": as_meta(hp),
-                    "requests": [r.model_dump(include={"prompt", "subject", "target_new"}) for r in requests],
-                    "nll_before": values.nll_before, "nll_after": values.nll_after, "steps": values.steps,
-                    "preserved_records": len(self.preserved.applied_records(handle)),
-                    "seconds": round(time.perf_counter() - started, 3)}
+            meta = self.edit_meta(hp, hp.layers, requests, values, started,
+                                  preserved_records=len(self.preserved.applied_records(handle)))
             out = record(handle, deltas, meta)
         self.preserved.save(handle, out.id, {handle.arch.mlp_out_path(l): k for l, k in after.items()})
         return out

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from editors._common.hparams import Shape, check_layers, resolve, scale_layer
+from editors._common.hparams import FamilyTable, Shape, family_defaults
 
 
 @dataclass(frozen=True)
@@ -29,15 +29,12 @@ class FtHparams:
         Raises:
             InvalidInput: an unknown knob or a layer outside the model.
         """
-        layer, reference, extra = _FAMILY.get(shape.family, _FAMILY["llama"])
-        hp = resolve(replace(cls(layer=scale_layer(layer, reference, shape.depth)), **extra), overrides or {})
-        check_layers([hp.layer], shape.depth, "ft")
-        return hp
+        return family_defaults(cls, _FAMILY, shape, overrides, "ft")
 
 
 # family -> (layer, depth it was tuned on, other knobs): EasyEdit's Llama-2-7B (21 of 32), Qwen2.5-7B (27 of
 # 28) and GPT-2 XL (0, L∞ 5e-4) configurations. Llama's 21 of 32 lands on 20 of SmolLM2's 30.
-_FAMILY: dict[str, tuple[int, int, dict[str, Any]]] = {
+_FAMILY: FamilyTable = {
     "llama": (21, 32, {}),
     "qwen2": (27, 28, {}),
     "gemma3": (21, 32, {}),

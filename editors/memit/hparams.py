@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from editors._common.hparams import Shape, check_layers, resolve, scale_layers
-from editors._common.values import ValueKnobs
+from editors._common.hparams import Shape, ValueFitHparams, check_layers, resolve, scale_layers
 
 
-@dataclass(frozen=True)
-class MemitHparams:
+@dataclass(frozen=True, kw_only=True)
+class MemitHparams(ValueFitHparams):
     """Knobs of one MEMIT batch edit.
 
     ``mom2_update_weight`` is λ in ``(λC + KKᵀ)⁻¹K``. Upstream tunes it on 7B models (15,000 at d_ff 11,008);
@@ -23,19 +22,6 @@ class MemitHparams:
 
     layers: tuple[int, ...]
     mom2_update_weight: float
-    v_steps: int = 25
-    v_lr: float = 0.5
-    v_weight_decay: float = 1e-3
-    clamp_norm_factor: float = 4.0
-    kl_factor: float = 0.0625
-    loss_stop: float = 5e-2
-    stats_samples: int = 500
-    context_templates: tuple[tuple[int, int], ...] = ((5, 4),)
-
-    @property
-    def value_knobs(self) -> ValueKnobs:
-        return ValueKnobs(self.v_steps, self.v_lr, self.kl_factor, self.v_weight_decay, self.clamp_norm_factor,
-                          self.loss_stop)
 
     @classmethod
     def for_model(cls, shape: Shape, overrides: Mapping[str, Any] | None = None) -> "MemitHparams":

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 
 from editors._common.deltas import record
-from editors._common.hparams import as_meta, check_overrides, shape_of
+from editors._common.method import StatisticsEditor
 from editors._common.spread import spread
-from editors._common.stats import SecondMoments
-from editors._common.templates import TemplateCache
 from editors._common.validate import validate
 from editors._common.values import optimise
 from editors.base import register_method
@@ -23,23 +20,14 @@ from models import LowRankRecord, ModelHandle
 
 
 @register_method("memit")
-class Memit:
+class Memit(StatisticsEditor):
     """MEMIT editor: ``Memit(home=settings.home, **overrides)``; one low-rank record (rank ≤ n per layer) for a
     batch of n requests. Statistics are cached under ``<home>/stats`` (in memory only without ``home``).
     """
 
     name: ClassVar[str] = "memit"
     batchable: ClassVar[bool] = True
-    needs_stats: ClassVar[bool] = True
-
-    def __init__(self, *, home: Path | None = None, stats: SecondMoments | None = None, **hparams: Any) -> None:
-        self.overrides = check_overrides(MemitHparams, hparams)
-        self.stats = stats or SecondMoments(home)
-        self.templates = TemplateCache()
-
-    def hparams(self, handle: ModelHandle) -> MemitHparams:
-        """The knobs this instance uses on ``handle``'s model (family defaults plus overrides)."""
-        return MemitHparams.for_model(shape_of(handle), self.overrides)
+    hparams_class: ClassVar[type] = MemitHparams
 
     def apply(self, handle: ModelHandle, requests: Sequence[EditRequest]) -> LowRankRecord:
         """Compute the batch edit of ``requests`` and return its record, not yet applied.
@@ -56,11 +44,7 @@ class Memit:
             values = optimise(handle, requests, templates, handle.arch.layer_path(hp.layers[-1]), hp.value_knobs)
             solver = _memit_solver(stats, hp.mom2_update_weight)
             deltas = spread(handle, requests, templates, hp.layers, values.v0 + values.delta, solver)
-            meta = {"method": self.name, "layers": list(hp.layers), "hparams": as_meta(hp),
-                    "requests": [r.model_dump(include={"prompt", "subject", "target_new"}) for r in requests],
-                    "nll_before": values.nll_before, "nll_after": values.nll_after, "steps": values.steps,
-                    "seconds": round(time.perf_counter() - started, 3)}
-            return record(handle, deltas, meta)
+            return record(handle, deltas, self.edit_meta(hp, hp.layers, requests, values, started))
 
 
 def _memit_solver(stats: dict[int, torch.Tensor], weight: float):

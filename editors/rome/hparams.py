@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from editors._common.hparams import Shape, check_layers, resolve, scale_layer
-from editors._common.values import ValueKnobs
+from editors._common.hparams import FamilyTable, Shape, ValueFitHparams, family_defaults
 
 
-@dataclass(frozen=True)
-class RomeHparams:
+@dataclass(frozen=True, kw_only=True)
+class RomeHparams(ValueFitHparams):
     """Knobs of one ROME edit.
 
     ``context_templates`` is ``((prefix_length, count), ...)``: generated prefixes besides the bare prompt
@@ -21,19 +20,7 @@ class RomeHparams:
 
     layer: int
     v_steps: int = 20
-    v_lr: float = 0.5
-    v_weight_decay: float = 1e-3
-    clamp_norm_factor: float = 4.0
-    kl_factor: float = 0.0625
-    loss_stop: float = 5e-2
     mom2_adjustment: bool = True
-    stats_samples: int = 500
-    context_templates: tuple[tuple[int, int], ...] = ((5, 4),)
-
-    @property
-    def value_knobs(self) -> ValueKnobs:
-        return ValueKnobs(self.v_steps, self.v_lr, self.kl_factor, self.v_weight_decay, self.clamp_norm_factor,
-                          self.loss_stop)
 
     @classmethod
     def for_model(cls, shape: Shape, overrides: Mapping[str, Any] | None = None) -> "RomeHparams":
@@ -42,15 +29,12 @@ class RomeHparams:
         Raises:
             InvalidInput: an unknown knob or a layer outside the model.
         """
-        layer, reference, extra = _FAMILY.get(shape.family, _FAMILY["llama"])
-        hp = resolve(replace(cls(layer=scale_layer(layer, reference, shape.depth)), **extra), overrides or {})
-        check_layers([hp.layer], shape.depth, "rome")
-        return hp
+        return family_defaults(cls, _FAMILY, shape, overrides, "rome")
 
 
 # family -> (layer, depth of the model that layer was tuned on, other knobs); llama's layer 5 of 32 is EasyEdit's
 # Llama-2-7B choice and lands on layer 5 of SmolLM2's 30 (checked there: see docs/editors.md).
-_FAMILY: dict[str, tuple[int, int, dict[str, Any]]] = {
+_FAMILY: FamilyTable = {
     "llama": (5, 32, {}),
     "qwen2": (5, 28, {}),
     "gemma3": (5, 32, {}),

@@ -5,14 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from editors._common.deltas import LayerDelta, record
-from editors._common.hparams import as_meta, check_overrides, shape_of
+from editors._common.method import StatisticsEditor
 from editors._common.keys import subject_keys
-from editors._common.stats import SecondMoments
-from editors._common.templates import TemplateCache
 from editors._common.validate import validate
 from editors._common.values import optimise
 from editors.base import register_method
@@ -25,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 @register_method("rome")
-class Rome:
+class Rome(StatisticsEditor):
     """ROME editor. ``Rome(home=settings.home, **overrides)``; statistics are cached under ``<home>/stats``
     (in memory only without ``home``). Keep the instance: it also caches context templates per model state.
 
@@ -35,16 +32,7 @@ class Rome:
 
     name: ClassVar[str] = "rome"
     batchable: ClassVar[bool] = False
-    needs_stats: ClassVar[bool] = True
-
-    def __init__(self, *, home: Path | None = None, stats: SecondMoments | None = None, **hparams: Any) -> None:
-        self.overrides = check_overrides(RomeHparams, hparams)
-        self.stats = stats or SecondMoments(home)
-        self.templates = TemplateCache()
-
-    def hparams(self, handle: ModelHandle) -> RomeHparams:
-        """The knobs this instance uses on ``handle``'s model (family defaults plus overrides)."""
-        return RomeHparams.for_model(shape_of(handle), self.overrides)
+    hparams_class: ClassVar[type] = RomeHparams
 
     def apply(self, handle: ModelHandle, requests: Sequence[EditRequest]) -> LowRankRecord:
         """Compute the edit of ``requests`` (exactly one) and return its record, not yet applied.
@@ -61,10 +49,7 @@ class Rome:
             keys, _ = subject_keys(handle, requests, [hp.layer], templates)
             values = optimise(handle, requests, templates, handle.arch.mlp_out_path(hp.layer), hp.value_knobs)
             w, u = rank_one(keys[hp.layer][0], values.delta[0], c)
-            meta = {"method": self.name, "layers": [hp.layer], "hparams": as_meta(hp),
-                    "requests": [r.model_dump(include={"prompt", "subject", "target_new"}) for r in requests],
-                    "nll_before": values.nll_before, "nll_after": values.nll_after, "steps": values.steps,
-                    "seconds": round(time.perf_counter() - started, 3)}
+            meta = self.edit_meta(hp, [hp.layer], requests, values, started)
             out = record(handle, {hp.layer: LayerDelta(out=w[:, None], in_=u[:, None])}, meta)
         if not hp.mom2_adjustment:
             logger.warning("ROME without mom2 adjustment (u = k*): upstream results drop; the default is on")
