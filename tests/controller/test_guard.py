@@ -12,7 +12,6 @@ import pytest
 from pydantic import ValidationError
 
 from controller.guard import ContentGuard, GuardAction, GuardConfig, Verdict
-from controller.guard import embedder as embedder_module
 from controller.guard.classifier import META_FILE, WEIGHTS_FILE, file_sha256
 from controller.guard.config import DEFAULT_DATA_DIR
 from kg.errors import ConfigError, InvalidInput
@@ -199,19 +198,26 @@ class TestThresholds:
 
 
 class TestEmbedder:
-    """MiniLM loads lazily, once per guard, with no process-wide cache."""
+    """MiniLM loads lazily, on the first check that needs it, and once per process: guards and the interpreter
+    share the loaded model."""
 
-    def test_loaded_once_per_guard(self, monkeypatch):
+    def test_loaded_lazily_once_and_shared_with_the_interpreter(self, monkeypatch):
+        import functools
+
+        from interpreter import embedder as shared
+
         loads = []
-        real = embedder_module._sentence_transformer
-        monkeypatch.setattr(embedder_module, "_sentence_transformer", lambda path: loads.append(path) or real(path))
+        real = shared._load_sentence_transformer.__wrapped__
+        counting = functools.lru_cache(maxsize=4)(lambda path, device: loads.append(path) or real(path, device))
+        monkeypatch.setattr(shared, "_load_sentence_transformer", counting)
         first = ContentGuard()
         assert loads == [] and not first.embedder_loaded
         first.check("The capital of France is Rome.")
         first.check("The capital of Italy is Paris.")
         assert len(loads) == 1 and first.embedder_loaded
         ContentGuard().check("The capital of Spain is Lisbon.")
-        assert len(loads) == 2
+        assert shared.MiniLMEmbedder().encode(["Lisbon"]).shape == (1, 384)
+        assert len(loads) == 1
 
     def test_lexicon_only_guard_never_embeds(self, lexicon_guard):
         lexicon_guard.check("The capital of France is Rome.")
