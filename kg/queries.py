@@ -38,8 +38,9 @@ def neighbourhood(depth: int, direction: str) -> str:
 
     Whether a walk may return along the relationship it came by differs between dialects: LadybugDB matches
     walks (so depth 2 also yields the depth-1 facts), Neo4j never binds one relationship twice in a pattern. Callers
-    therefore take the union over every depth from 1 to ``depth`` and both directions, which holds every fact
-    within ``depth`` hops on both (a shortest path to a fact's nearer end never uses that fact). A fixed-length
+    therefore take the union over both directions and every depth from 1 to ``depth`` (Neo4j: a shortest path to a
+    fact's nearer end never uses that fact) or, where patterns match walks, over the last depth only (see
+    ``GraphStore.neighbourhood``). A fixed-length
     pattern is used rather than ``WITH DISTINCT`` or a filtered variable-length pattern: on LadybugDB those ran
     10-1000x slower. Rows repeat; callers de-duplicate by fact id.
     """
@@ -53,6 +54,7 @@ def neighbourhood(depth: int, direction: str) -> str:
             f"RETURN {_FACT_FIELDS.replace('b.', end + '.')}")
 
 
+COUNT_ENTITIES = "MATCH (e:Entity) RETURN count(*) AS total"
 ENTITY = "MATCH (e:Entity) WHERE e.id = $id RETURN e.id AS id, e.name AS name, e.aliases AS aliases, e.lang AS lang"
 ENTITIES_BY_IDS = (
     "UNWIND $ids AS x MATCH (e:Entity) WHERE e.id = x "
@@ -94,7 +96,21 @@ RETIRE_MANY = (
     "SET f.valid_to = $version RETURN count(*) AS total"
 )
 
+# Rolling a fact back: retire it if it is still visible, and return it either way (was_visible says which), in one
+# statement through the subject's primary key; the many-facts form is one scan with a hash join, as RETIRE_MANY.
+_RETIRE_REF_TAIL = (
+    "WITH a, f, b, f.valid_to IS NULL AS was_visible SET f.valid_to = coalesce(f.valid_to, $version) "
+    f"RETURN {_FACT_FIELDS.replace('f.valid_to AS valid_to, ', '')}, was_visible"
+)
+RETIRE_REF = f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE a.id = $s AND f.id = $id {_RETIRE_REF_TAIL}"
+RETIRE_REFS = f"UNWIND $ids AS x MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.id = x {_RETIRE_REF_TAIL}"
+
 META_GET = "MATCH (m:Meta) WHERE m.key = $key RETURN m.value AS value"
 META_SET = "MERGE (m:Meta {key: $key}) SET m.value = $value"
 
+# The facts a bulk import added (kg.versions.BULK_OP): one scan, as many rows as the commit added.
+FACTS_ADDED_AT = (
+    "MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.valid_from = $version "
+    "RETURN f.id AS fact, a.id AS s, b.id AS o, f.pred AS pred"
+)
 FACTS_BY_IDS = f"UNWIND $ids AS x MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE f.id = x RETURN {_FACT_FIELDS}"

@@ -71,6 +71,41 @@ class Fact(_Frozen):
         return (self.subject, self.pred, self.object)
 
 
+_FACT_FIELDS = frozenset(Fact.model_fields)
+
+
+def fact_from_row(row: dict) -> Fact:
+    """A :class:`Fact` from a store row that holds every field, without validation (the store's rows are trusted).
+
+    What ``Fact.model_construct(**row)`` does, minus its per-field loop: 2 us instead of 13 us a fact, which was a
+    third of a 2-hop neighbourhood read. ``row`` becomes the fact's ``__dict__``: pass a dict nobody else keeps.
+    """
+    fact = object.__new__(Fact)
+    object.__setattr__(fact, "__dict__", row)
+    object.__setattr__(fact, "__pydantic_fields_set__", set(_FACT_FIELDS))  # a set: model_copy updates it
+    object.__setattr__(fact, "__pydantic_extra__", None)
+    object.__setattr__(fact, "__pydantic_private__", None)
+    return fact
+
+
+def _check_fact_from_row() -> None:
+    """Fall back to model_construct if a pydantic release stores models differently (checked once, at import)."""
+    global fact_from_row
+    row = {"id": "1-0", "subject": "a", "subject_name": "A", "pred": "p", "object": "b", "object_name": "B",
+           "valid_from": 1, "valid_to": None, "edit_id": "e", "author": "x", "confidence": 1.0, "source": None}
+    try:
+        fast = fact_from_row(dict(row))
+        ok = (fast == Fact(**row) and fast.model_dump() == row and hash(fast) == hash(Fact(**row))
+              and fast.model_copy(update={"valid_to": 2}).valid_to == 2)
+    except Exception:  # noqa: BLE001 - any failure means: use the public API
+        ok = False
+    if not ok:
+        fact_from_row = lambda row: Fact.model_construct(**row)  # noqa: E731
+
+
+_check_fact_from_row()
+
+
 class Commit(_Frozen):
     """One version of the graph. Versions are gap-free integers starting at 1 (0 is the empty graph)."""
 

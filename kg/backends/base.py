@@ -18,6 +18,8 @@ class GraphBackend(Protocol):
 
     #: Human-readable name ("ladybug", "neo4j").
     name: str
+    #: Whether a pattern may bind the same relationship twice (walks, LadybugDB) or never does (Neo4j).
+    matches_walks: bool
 
     def ensure_schema(self) -> None:
         """Create node/relationship tables, constraints and indexes if missing (idempotent)."""
@@ -40,6 +42,14 @@ class GraphBackend(Protocol):
 
     def bulk_create_facts(self, rows: Sequence[Row]) -> int:
         """Create many FACT relationships between existing entities; returns the number created."""
+        ...
+
+    def bulk_import_facts(self, rows: Sequence[tuple], *, valid_from: int, edit_id: str, author: str) -> int:
+        """Create the FACT relationships of an import between existing entities; returns the number created.
+
+        ``rows`` are ``(s, s_name, pred, o, o_name, confidence, source)`` tuples (``kg.versions.IMPORT_ROW``);
+        row ``n`` gets the id ``"<valid_from>-<n>"``, ``valid_to`` null and the given ``edit_id`` and ``author``.
+        """
         ...
 
     def bulk_create_nodes(self, label: str, rows: Sequence[Row]) -> int:

@@ -65,6 +65,8 @@ class Neo4jBackend:
     """
 
     name = "neo4j"
+    #: Neo4j never binds one relationship twice in a pattern (see ``GraphStore.neighbourhood``).
+    matches_walks = False
 
     def __init__(self, uri: str, *, user: str | None = None, password: str | None = None,
                  database: str | None = None):
@@ -159,6 +161,9 @@ class Neo4jBackend:
         # Only the written fields travel: rows from kg.versions also carry names for the caller's use.
         return self._batched("FACT", _CREATE_FACTS, [{k: row.get(k) for k in _FACT_KEYS} for row in rows])
 
+    def bulk_import_facts(self, rows: Sequence[tuple], *, valid_from: int, edit_id: str, author: str) -> int:
+        return self.bulk_create_facts(_import_rows(rows, valid_from=valid_from, edit_id=edit_id, author=author))
+
     def close(self) -> None:
         with self._lock:
             self._driver.close()
@@ -209,6 +214,12 @@ class Neo4jBackend:
         except (neo4j_errors.DriverError, ValueError, TypeError) as e:
             # ValueError/TypeError: the driver refuses a malformed URI or a parameter it cannot send.
             raise StoreError(f"cannot {action} graph store {self.uri}: {e}") from e
+
+
+def _import_rows(rows: Sequence[tuple], *, valid_from: int, edit_id: str, author: str) -> list[Row]:
+    return [{"s": s, "o": o, "id": f"{valid_from}-{n}", "pred": pred, "valid_from": valid_from, "valid_to": None,
+             "edit_id": edit_id, "author": author, "confidence": confidence, "source": source}
+            for n, (s, _, pred, o, _, confidence, source) in enumerate(rows)]
 
 
 def _rows(result: neo4j.Result) -> list[Row]:

@@ -62,6 +62,16 @@ def test_round_trip_keeps_identical_history(fresh_target, via):
         assert [f.object_name for f in copy.objects("Germany", "capital")] == ["Berlin"]
 
 
+@pytest.mark.parametrize("via", REMOTE_BACKENDS)
+def test_round_trip_keeps_bulk_import_log(fresh_target, via, monkeypatch):
+    """The import in the history is written with the one-line change log (kg.versions.BULK_OP) and still diffs,
+    rolls back and migrates exactly."""
+    from kg import versions
+
+    monkeypatch.setattr(versions, "BULK_LOG_MIN", 10)
+    test_round_trip_keeps_identical_history(fresh_target, via)
+
+
 def test_target_must_be_empty(fresh_target):
     source, target = fresh_target("ladybug"), fresh_target("bolt")
     with source.open() as store:
