@@ -33,24 +33,30 @@ ALL_FACTS = f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {VISIBLE} RETURN {_FAC
 COUNT_FACTS = f"MATCH (a:Entity)-[f:FACT]->(b:Entity) WHERE {VISIBLE} RETURN count(*) AS total"
 
 
-def neighbourhood(depth: int, direction: str) -> str:
-    """Facts one step (``direction``: out | in) beyond every walk of ``depth - 1`` hops from ``$id``.
+def neighbourhood(depth: int, direction: str, walk: tuple[str, ...] | None = None) -> str:
+    """Facts one step (``direction``: out | in) beyond every walk of ``depth - 1`` hops from ``$id``, the walk's
+    hops taken in the directions ``walk`` gives (one per hop; None: either way).
 
     Whether a walk may return along the relationship it came by differs between dialects: LadybugDB matches
     walks (so depth 2 also yields the depth-1 facts), Neo4j never binds one relationship twice in a pattern. Callers
     therefore take the union over both directions and every depth from 1 to ``depth`` (Neo4j: a shortest path to a
     fact's nearer end never uses that fact) or, where patterns match walks, over the last depth only (see
-    ``GraphStore.neighbourhood``). A fixed-length
+    ``GraphStore.neighbourhood``). Callers give the walk's directions: LadybugDB 0.22 drops the rows of an
+    undirected hop taken backwards when a filter reads its properties (docs/kg.md). A fixed-length
     pattern is used rather than ``WITH DISTINCT`` or a filtered variable-length pattern: on LadybugDB those ran
     10-1000x slower. Rows repeat; callers de-duplicate by fact id.
     """
-    walk = "".join(f"-[w{i}:FACT]-(n{i + 1}:Entity)" for i in range(depth - 1))
+    walk = walk or ("any",) * (depth - 1)
+    if len(walk) != depth - 1:
+        raise ValueError(f"a {depth}-hop read walks {depth - 1} hops, not {len(walk)}")
+    arrows = {"out": ("-", "->"), "in": ("<-", "-"), "any": ("-", "-")}
+    hops = "".join(f"{arrows[d][0]}[w{i}:FACT]{arrows[d][1]}(n{i + 1}:Entity)" for i, d in enumerate(walk))
     where = " AND ".join(["n0.id = $id"] + [visible(f"w{i}") for i in range(depth - 1)] + [VISIBLE])
     end = f"n{depth - 1}"
     if direction == "out":
-        return (f"MATCH (n0:Entity){walk}-[f:FACT]->(b:Entity) WHERE {where} "
+        return (f"MATCH (n0:Entity){hops}-[f:FACT]->(b:Entity) WHERE {where} "
                 f"RETURN {_FACT_FIELDS.replace('a.', end + '.')}")
-    return (f"MATCH (n0:Entity){walk}<-[f:FACT]-(a:Entity) WHERE {where} "
+    return (f"MATCH (n0:Entity){hops}<-[f:FACT]-(a:Entity) WHERE {where} "
             f"RETURN {_FACT_FIELDS.replace('b.', end + '.')}")
 
 

@@ -9,6 +9,7 @@ isolation: one writer at a time, enforced by a lock here and the store's own fil
 
 from __future__ import annotations
 
+import itertools
 import logging
 import operator
 import re
@@ -150,22 +151,37 @@ class GraphStore:
         """
         if not 1 <= depth <= 4:
             raise InvalidInput("depth must be between 1 and 4")
+        walks = getattr(self.backend, "matches_walks", False)
+        if depth > 2 and walks:
+            return self._wide_neighbourhood(entity, depth, at)
         params = {"id": _safe_id(entity), "at": self.resolve_version(at)}
         found = {}
         # Every depth on Neo4j, which never lets a pattern reuse a relationship (see Q.neighbourhood). Where patterns
         # match walks (LadybugDB) the last depth alone holds every nearer fact too: a walk can go out along a nearer
-        # fact and come back along it, which pads it to any length of the right parity, and the other direction
-        # covers the other parity. That halves the queries of a 2-hop read.
-        first = depth if getattr(self.backend, "matches_walks", False) else 1
+        # fact and come back along it. Each hop of the walk is read in both directions by separate queries, as an
+        # undirected hop taken backwards loses its rows on LadybugDB 0.22 once a filter reads it.
+        first = depth if walks else 1
         for hops in range(first, depth + 1):
-            for direction in ("out", "in"):
-                for row in self.backend.run(Q.neighbourhood(hops, direction), params):
-                    found[row["id"]] = row
+            for walk in itertools.product(("out", "in"), repeat=hops - 1):
+                for direction in ("out", "in"):
+                    for row in self.backend.run(Q.neighbourhood(hops, direction, walk), params):
+                        found[row["id"]] = row
         if not found:
             params["id"] = self.entity(entity).id  # by name, or NotFound
             if params["id"] != _safe_id(entity):
                 return self.neighbourhood(params["id"], depth=depth, at=at)
         return list(map(fact_from_row, sorted(found.values(), key=_row_order)))
+
+    def _wide_neighbourhood(self, entity: str, depth: int, at: int | None) -> list[Fact]:
+        """Depth 3-4 where patterns match walks, as the 2-hop neighbourhoods of every entity within ``depth - 2``
+        hops: LadybugDB 0.22 drops rows when a visibility filter sits on the middle relationship of a pattern of
+        three or more (docs/kg.md), while 1- and 2-hop patterns are exact. A fact is within ``depth`` hops when its
+        nearer end is within ``depth - 1``, i.e. one hop from an entity within ``depth - 2``: the union is exact."""
+        start = self.entity(entity).id  # by id or name, or NotFound
+        near = self.neighbourhood(start, depth=depth - 2, at=at)
+        centres = {start} | {e for f in near for e in (f.subject, f.object)}
+        found = {f.id: f for centre in sorted(centres) for f in self.neighbourhood(centre, depth=2, at=at)}
+        return sorted(found.values(), key=_fact_order)
 
     def all_facts(self, *, at: int | None = None) -> list[Fact]:
         """Every fact visible at a version (for export and analytics)."""
