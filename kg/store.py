@@ -20,7 +20,7 @@ from typing import Any
 from kg import queries as Q
 from kg.backends import GraphBackend, open_backend
 from kg.cypher_guard import check_read_only
-from kg.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kg.errors import Conflict, InvalidInput, NotFound
 from kg.ids import entity_id
 from kg.records import Commit, CommitKind, CommitResult, Diff, Entity, Fact, TripleIn, fact_from_row
 from kg.schema import RelationSchema
