@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from tqdm import tqdm
 

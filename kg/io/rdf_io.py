@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import rdflib
-from rdflib import RDFS, Literal, URIRef
+from rdflib import RDFS, Literal
 from rdflib.namespace import SKOS
 
 from kg.errors import ImportFailed
