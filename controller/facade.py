@@ -43,6 +43,9 @@ class KGEdit:
         self.journal = Journal(db)
         self._registry: Any = None
         self._editors: dict[str, Any] = {}
+        #: Methods per planned-fact role (primary / inverse / derived), tried in order until the model answers
+        #: the fact; None = ``controller.modelsync.DEFAULT_CHAINS``. "" stands for the edit's method.
+        self.edit_chains: dict[str, tuple[str, ...]] | None = None
         policy = EditPolicy(store.schema, self.journal, content_guard=content_guard)
         self.controller = Controller(store=store, journal=self.journal, policy=policy,
                                      model_sync=self._model_sync if settings.sync_model else None)
@@ -99,7 +102,7 @@ class KGEdit:
         from controller.modelsync import ModelSync  # imports torch: only when the model is needed
 
         return ModelSync(self.model(), self.journal, self.store.schema, method=method or self.settings.edit_method,
-                         editor=self.editor, lang=self.settings.edit_lang)
+                         editor=self.editor, lang=self.settings.edit_lang, chains=self.edit_chains)
 
     def editor(self, name: str) -> Any:
         """One instance per editing method for this instance's lifetime, so statistics are computed once (and

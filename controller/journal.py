@@ -38,6 +38,8 @@ class ModelRecordRef(BaseModel):
     model: str
     triples: list[tuple[str, str, str]]
     applied: bool = False
+    #: The editing method that made the record (re-editing its facts uses the same one); None in old journals.
+    method: str | None = None
 
     @property
     def keys(self) -> set[tuple[str, str, str]]:
@@ -102,6 +104,11 @@ class Journal:
         intent = self.get(edit_id)
         records = [r for r in intent.records if r.record_id != ref.record_id] + [ref]
         return self.update(edit_id, records=[r.model_dump() for r in records])
+
+    def remove_record(self, edit_id: str, record_id: str) -> Intent:
+        """Drop a record an edit tried and reverted again (a method whose result failed verification)."""
+        intent = self.get(edit_id)
+        return self.update(edit_id, records=[r.model_dump() for r in intent.records if r.record_id != record_id])
 
     def get(self, edit_id: str) -> Intent:
         rows = self._db.query("SELECT * FROM intents WHERE edit_id = ?", (edit_id,))

@@ -200,16 +200,19 @@ class Controller:
         crash_point("after_model_apply")
         collateral = filter(None, (self.journal.owner_of(rid) for rid in reverted if rid not in owners))
         reapplied = [self._reapply(sync, eid, ref) for eid, ref in self._in_apply_order(collateral)]
-        check = sync.verify([f for f in plan.add if f.role == "primary"])
+        check = sync.verify(plan.add)  # every planned fact's prompt: primary, inverse and derived
         crash_point("after_verify")
         if check.rate < 1.0:
             failed = [k for k, ok in check.passed.items() if not ok]
             raise EditFailed(f"the model did not take {', '.join(failed)}; outputs: "
                              f"{ {k: check.outputs[k] for k in failed} }")
-        extra = sync.verify([f for f in plan.add if f.role != "primary"])
+        primary = {_label(f) for f in plan.add if f.role == "primary"}
+        methods = {**{_label(f): "already answered" for f in sync.already},
+                   **{_label_triple(t): r.method for r in refs for t in r.triples}}
         return {"method": sync.method_name, "applied": [r.record_id for r in refs], "reverted": reverted,
-                "reapplied": reapplied, "verified": check.passed, "augmented": extra.passed,
-                "outputs": {**check.outputs, **extra.outputs}, "state": sync.handle.state_id}
+                "reapplied": reapplied, "verified": {k: v for k, v in check.passed.items() if k in primary},
+                "augmented": {k: v for k, v in check.passed.items() if k not in primary},
+                "methods": methods, "outputs": check.outputs, "state": sync.handle.state_id}
 
     def _reapply(self, sync: ModelSync, edit_id: str, ref: ModelRecordRef) -> str:
         new = sync.reapply(ref, edit_id)
@@ -317,6 +320,14 @@ class Controller:
     def _check_version(self, expected: int | None) -> None:
         if expected is not None and expected != self.store.head:
             raise Conflict(f"the KG is at version {self.store.head}, not the expected {expected}")
+
+
+def _label(fact: PlannedFact) -> str:
+    return _label_triple((fact.subject, fact.relation, fact.object))
+
+
+def _label_triple(triple: Sequence[str]) -> str:
+    return "({}, {}, {})".format(*triple)
 
 
 def _triple_in(fact: PlannedFact) -> TripleIn:

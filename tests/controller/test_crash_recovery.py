@@ -17,6 +17,7 @@ from controller.crash import POINTS
 from controller.facade import KGEdit
 from kg.records import TripleIn
 from models.digest import state_digest
+from tests.controller.conftest import home_with_cache
 
 EDIT_POINTS = [p for p in POINTS if p != "after_rollback_model"]
 
@@ -30,9 +31,9 @@ CHILD = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
+def template(tmp_path_factory, model_cache) -> Path:
     """A home with a seed KG and one committed model edit (France's capital is Rome)."""
-    home = tmp_path_factory.mktemp("crash-template")
+    home = home_with_cache(tmp_path_factory.mktemp("crash-template"), model_cache)
     with KGEdit.open(home, edit_method="rome") as kge:
         kge.add_facts([TripleIn(subject="France", relation="capital", object="Paris")])
         kge.edit(("France", "capital", "Rome"))
