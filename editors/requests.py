@@ -22,6 +22,8 @@ class Probe(BaseModel):
 
     prompt: str = Field(min_length=1)
     answer: str = Field(min_length=1)
+    #: What the probe checks, for per-kind scores (``"neighbourhood"``, ``"inverse"``, ``"one_hop"``, ...).
+    kind: str | None = None
 
 
 class EditRequest(BaseModel):

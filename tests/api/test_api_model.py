@@ -70,6 +70,21 @@ def test_generate_chat_and_model_lifecycle(service):
     again = wait_job(service, ok(service.call("POST", "/v1/jobs/statistics", "admin", json={}), 202)["id"])
     assert again["result"]["seconds"] < done["result"]["seconds"]  # the default method, from the cache
 
+    # An evaluation job edits a scratch copy of the model: the served model's ledger stays empty.
+    bad_mode = service.call("POST", "/v1/jobs/eval/editing", "admin", json={"mode": "sideways"})
+    assert bad_mode.status_code == 422
+    assert service.call("POST", "/v1/jobs/eval/editing", "admin", json={"method": "nope"}).status_code == 404
+    body = {"method": "grace", "mode": "single", "limit": 2, "fluency_tokens": 0,
+            "subjects": ["France", "Japan", "Italy", "Germany", "Spain", "China"]}
+    evaluation = wait_job(service, ok(service.call("POST", "/v1/jobs/eval/editing", "admin", json=body), 202)["id"],
+                          timeout=900)
+    assert evaluation["status"] == "succeeded" and evaluation["kind"] == "eval", evaluation
+    report = evaluation["result"]
+    assert report["method"] == "grace" and report["edits"] == 2 and report["restored"] is True
+    assert {"reliability.tf", "reliability.em", "locality.em"} <= set(report["metrics"])
+    assert report["metrics"]["reliability.em"] >= 0.5  # GRACE answers its own edit prompts
+    assert ok(service.call("GET", "/v1/models/smollm2-135m/lineage", "viewer"))["records"] == []
+
     assert ok(service.call("POST", "/v1/models/smollm2-135m/unload", "admin")) == {"name": "smollm2-135m",
                                                                                   "unloaded": True}
     assert not ok(service.call("GET", "/v1/models", "viewer"))[0]["loaded"]

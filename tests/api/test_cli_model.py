@@ -4,6 +4,7 @@ real default model (converted once for the API tests, see conftest)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from test_cli_kg import kgedit
@@ -84,3 +85,17 @@ def test_bench_lists_scripts_and_refuses_unknown_ones(home):
 def test_bench_runs_a_script_with_its_arguments(home):
     out = kgedit(home, "bench", "kg", "--help")
     assert out.returncode == 0 and "usage" in out.stdout.lower() and "--facts" in out.stdout
+
+
+def test_eval_editing_runs_on_a_scratch_copy(home):
+    help_text = kgedit(home, "eval", "editing", "--help").stdout
+    assert "kgedit eval editing" in help_text and "--builtin" in help_text
+    data = Path(__file__).resolve().parents[1] / "data" / "editing" / "easyedit.json"
+    before = json.loads(kgedit(home, "models", "lineage", "--json").stdout)
+    report = json.loads(kgedit(home, "eval", "editing", "--data", str(data), "--method", "grace", "--mode",
+                               "sequential", "--steps", "2", "--fluency-tokens", "0", "--json").stdout)
+    assert report["method"] == "grace" and report["edits"] == 2 and report["restored"] is True
+    assert 0.0 <= report["metrics"]["reliability.tf"] <= 1.0 and "reliability.em" in report["metrics"]
+    assert json.loads(kgedit(home, "models", "lineage", "--json").stdout) == before
+    missing = kgedit(home, "eval", "editing", "--data", "no-such-file.json", check=False)
+    assert missing.returncode == 1 and "no-such-file.json" in missing.stderr
