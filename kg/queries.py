@@ -60,6 +60,23 @@ def neighbourhood(depth: int, direction: str, walk: tuple[str, ...] | None = Non
             f"RETURN {_FACT_FIELDS.replace('b.', end + '.')}")
 
 
+def two_hop_walk(direction: str) -> str:
+    """Facts one step (``direction``: out | in) beyond every neighbour of ``$id``, for stores whose patterns match
+    walks (LadybugDB): the walk can come back along the relationship it went out by, so these rows hold the 1-hop
+    facts too, and the two directions together are the whole 2-hop neighbourhood.
+
+    The first hop is undirected and *unfiltered*: LadybugDB 0.22 drops the rows of an undirected hop taken
+    backwards once a filter reads its properties (docs/kg.md). Its validity comes back as ``mid_from`` and
+    ``mid_to`` for the caller to check (:func:`visible_mid`). Two statements instead of one per direction of each
+    hop halve the reads (rows repeat; callers de-duplicate by fact id).
+    """
+    far = "(b:Entity)" if direction == "out" else "(a:Entity)"
+    near = "(a:Entity)" if direction == "out" else "(b:Entity)"
+    arrow = f"-[f:FACT]->{far}" if direction == "out" else f"<-[f:FACT]-{far}"
+    return (f"MATCH (n0:Entity)-[w0:FACT]-{near}{arrow} WHERE n0.id = $id AND {VISIBLE} "
+            f"RETURN {_FACT_FIELDS}, w0.valid_from AS mid_from, w0.valid_to AS mid_to")  # f.id first
+
+
 COUNT_ENTITIES = "MATCH (e:Entity) RETURN count(*) AS total"
 ENTITY = "MATCH (e:Entity) WHERE e.id = $id RETURN e.id AS id, e.name AS name, e.aliases AS aliases, e.lang AS lang"
 ENTITIES_BY_IDS = (

@@ -155,22 +155,39 @@ class GraphStore:
         if depth > 2 and walks:
             return self._wide_neighbourhood(entity, depth, at)
         params = {"id": _safe_id(entity), "at": self.resolve_version(at)}
-        found = {}
-        # Every depth on Neo4j, which never lets a pattern reuse a relationship (see Q.neighbourhood). Where patterns
-        # match walks (LadybugDB) the last depth alone holds every nearer fact too: a walk can go out along a nearer
-        # fact and come back along it. Each hop of the walk is read in both directions by separate queries, as an
-        # undirected hop taken backwards loses its rows on LadybugDB 0.22 once a filter reads it.
-        first = depth if walks else 1
-        for hops in range(first, depth + 1):
-            for walk in itertools.product(("out", "in"), repeat=hops - 1):
-                for direction in ("out", "in"):
-                    for row in self.backend.run(Q.neighbourhood(hops, direction, walk), params):
-                        found[row["id"]] = row
+        found = self._walk_reads(depth, params) if walks else self._path_reads(depth, params)
         if not found:
             params["id"] = self.entity(entity).id  # by name, or NotFound
             if params["id"] != _safe_id(entity):
                 return self.neighbourhood(params["id"], depth=depth, at=at)
         return list(map(fact_from_row, sorted(found.values(), key=_row_order)))
+
+    def _walk_reads(self, depth: int, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Rows of the facts within ``depth`` (1 or 2) hops, where patterns match walks (LadybugDB): the 2-hop walks
+        alone hold every 1-hop fact too, as a walk can go out along a nearer fact and come back along it."""
+        if depth == 1:
+            return {row["id"]: row for direction in ("out", "in")
+                    for row in self.backend.run(Q.neighbourhood(1, direction), params)}
+        at, kept, fields = params["at"], {}, []
+        for direction in ("out", "in"):
+            names, rows = self.backend.run_values(Q.two_hop_walk(direction), params)
+            fields = names[:-2]  # the last two: the middle relationship's validity
+            # Value lists, not dicts, until a row is kept: ~400 rows per read, most of its Python time.
+            for row in rows:
+                if row[-2] <= at and (row[-1] is None or at < row[-1]):
+                    kept[row[0]] = row
+        return {fact: dict(zip(fields, row)) for fact, row in kept.items()}
+
+    def _path_reads(self, depth: int, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Rows of the facts within ``depth`` hops on Neo4j, which never lets a pattern reuse a relationship: every
+        depth from 1, each hop of the path in both directions (see Q.neighbourhood)."""
+        found: dict[str, dict[str, Any]] = {}
+        for hops in range(1, depth + 1):
+            for walk in itertools.product(("out", "in"), repeat=hops - 1):
+                for direction in ("out", "in"):
+                    found.update((row["id"], row) for row in
+                                 self.backend.run(Q.neighbourhood(hops, direction, walk), params))
+        return found
 
     def _wide_neighbourhood(self, entity: str, depth: int, at: int | None) -> list[Fact]:
         """Depth 3-4 where patterns match walks, as the 2-hop neighbourhoods of every entity within ``depth - 2``

@@ -36,6 +36,10 @@ class GraphBackend(Protocol):
         """Run one statement (inside the current transaction if any) and return rows as dicts."""
         ...
 
+    def run_values(self, query: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+        """:meth:`run` as column names and one list of values per row: no dict per row, for reads of many rows."""
+        ...
+
     def run_read_only(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run one statement in a read-only transaction: the store refuses any write."""
         ...

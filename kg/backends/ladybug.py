@@ -115,6 +115,10 @@ class LadybugBackend:
         with self._lock:
             return self._rows(self._execute(query, params))
 
+    def run_values(self, query: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+        with self._lock:
+            return self._values(self._execute(query, params))
+
     def run_read_only(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
         with self._lock:
             if self._tx_depth:
@@ -185,19 +189,24 @@ class LadybugBackend:
             for key in [k for k in cache if k[0] == query]:
                 del cache[key]
 
+    @classmethod
+    def _rows(cls, result: Any) -> list[Row]:
+        names, values = cls._values(result)
+        return [dict(zip(names, row)) for row in values]
+
     @staticmethod
-    def _rows(result: Any) -> list[Row]:
+    def _values(result: Any) -> tuple[list[str], list[list[Any]]]:
         if isinstance(result, list):  # several statements: keep the last result
             result = result[-1]
         names = result.get_column_names()
         raw = getattr(result, "_query_result", None)  # private; ladybug is pinned
         if raw is None:
-            return [dict(zip(names, values)) for values in result.get_all()]
+            return names, result.get_all()
         # The public iterator costs three Python calls a row; a 2-hop neighbourhood reads ~400 rows.
         rows, has_next, get_next = [], raw.hasNext, raw.getNext
         while has_next():
-            rows.append(dict(zip(names, get_next())))
-        return rows
+            rows.append(get_next())
+        return names, rows
 
     def _copy(self, table: str, rows: Sequence[Row]) -> int:
         """Write rows to a temporary CSV and COPY it in; the count is checked like any other batch."""

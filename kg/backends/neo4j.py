@@ -128,6 +128,10 @@ class Neo4jBackend:
             with self._session() as session:
                 return _rows(session.run(query, params or {}))
 
+    def run_values(self, query: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+        rows = self.run(query, params)
+        return (list(rows[0]) if rows else []), [list(row.values()) for row in rows]
+
     def run_read_only(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
         with self._lock:
             if self._tx is not None:
