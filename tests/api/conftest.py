@@ -9,25 +9,10 @@ import pytest
 from api_testkit import Service, start_service
 
 
-@pytest.fixture(scope="session")
-def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("model-cache"))
-
-
 @pytest.fixture(scope="module", autouse=True)
-def shared_model_cache(model_cache_dir: str) -> Iterator[None]:
-    """One converted copy of the default model (and one set of editor statistics) for every data directory the
-    API tests create, in-process and in the servers they start, instead of a 30-70 s conversion per home.
-    Set per module and restored after, so tests elsewhere (the registry's own cache tests) never see it."""
-    import os
-
-    previous = os.environ.get("KGEDIT_CACHE_DIR")
-    os.environ["KGEDIT_CACHE_DIR"] = model_cache_dir
-    yield
-    if previous is None:
-        os.environ.pop("KGEDIT_CACHE_DIR", None)
-    else:
-        os.environ["KGEDIT_CACHE_DIR"] = previous
+def shared_model_cache(model_cache_env) -> None:
+    """Every data directory the API tests create, in-process and in the servers and CLI processes they start, uses
+    the session's one converted default model and statistics (tests/conftest.py) instead of a conversion per home."""
 
 
 @pytest.fixture(scope="module")

