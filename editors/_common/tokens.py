@@ -3,7 +3,7 @@
 Prompts are tokenised the way ``handle.generate(..., chat=False)`` feeds them (the tokenizer's own special
 tokens), and a target is appended as its own token ids, as greedy decoding would produce it. :class:`Batch` is
 left-padded (for reading activations); :class:`SplitBatch` is cut at the subject's last token so the part
-before it runs once (for optimising a change made at that token).
+before it runs once (for optimising a change made at that token), and scores only the positions a loss reads.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import torch
@@ -122,8 +123,14 @@ def encode(tokenizer: Any, items: Sequence[Item], device: torch.device, pad_id: 
 @dataclass(frozen=True)
 class SplitBatch:
     """A batch cut at each row's subject-last token: the prefix before it (left-padded to ``split`` columns),
-    then the rest of the prompt and the target (right-padded). Everything before the subject's last token is
-    independent of a change made there, so it can run once and be reused as a KV cache.
+    then the rest of the prompt and the target without its last token (right-padded: no loss reads the output at
+    the last target token). Everything before the subject's last token is independent of a change made there, so
+    it can run once and be reused as a KV cache.
+
+    Scoring reads only the *picked* positions: each row's target predictions (the last ``len(target)`` suffix
+    columns), or its last column when it has no target. The model keeps logits at :attr:`columns` (their union),
+    and :meth:`pick`, an input hook on the LM head, narrows that to the picked positions, flattened in row order,
+    so the LM head runs once per scored position instead of once per row and column.
     """
 
     input_ids: torch.Tensor
@@ -139,40 +146,66 @@ class SplitBatch:
                 "position_ids": self.position_ids[:, :s], "use_cache": True}
 
     def suffix_inputs(self, cache: Any) -> dict[str, Any]:
-        """The suffix on top of the prefix cache, keeping logits only at the columns a loss reads."""
+        """The suffix on top of the prefix cache, keeping logits only at :attr:`columns`."""
         s = self.split
         return {"input_ids": self.input_ids[:, s:], "attention_mask": self.attention_mask,
                 "position_ids": self.position_ids[:, s:], "cache": cache, "use_cache": cache is not None,
                 "logits_to_keep": torch.tensor(self.columns, device=self.input_ids.device)}
 
-    @property
+    def full_inputs(self) -> dict[str, Any]:
+        """Whole rows (prefix and suffix, no cache), keeping logits only at :attr:`columns`."""
+        keep = torch.tensor([self.split + c for c in self.columns], device=self.input_ids.device)
+        return {"input_ids": self.input_ids, "attention_mask": self.attention_mask,
+                "position_ids": self.position_ids, "use_cache": False, "logits_to_keep": keep}
+
+    @cached_property
+    def picked(self) -> tuple[tuple[int, ...], ...]:
+        """Per row, the suffix columns whose logits its loss reads (target predictions, else the last one)."""
+        return tuple(tuple(range(n - len(t), n)) if t else (n - 1,) for t, n in zip(self.targets, self.lengths))
+
+    @cached_property
     def columns(self) -> tuple[int, ...]:
-        """Suffix columns whose logits any row needs (target predictions, and the last token of rows without a
-        target); the LM head runs on these only."""
-        cols = set()
-        for target, length in zip(self.targets, self.lengths):
-            cols.update(range(length - len(target) - 1, length - 1) if target else (length - 1,))
-        return tuple(sorted(cols))
+        """Suffix columns any row picks: the model keeps logits (LM-head inputs) at these only."""
+        return tuple(sorted({c for cols in self.picked for c in cols}))
+
+    @cached_property
+    def _offsets(self) -> tuple[int, ...]:
+        """Where each row's picked positions start in the flattened logits (one more entry: the total)."""
+        starts = [0]
+        for cols in self.picked:
+            starts.append(starts[-1] + len(cols))
+        return tuple(starts)
+
+    @cached_property
+    def _pick_index(self) -> tuple[torch.Tensor, torch.Tensor]:
+        at = {c: i for i, c in enumerate(self.columns)}
+        rows = [r for r, cols in enumerate(self.picked) for _ in cols]
+        cols = [at[c] for row in self.picked for c in row]
+        device = self.input_ids.device
+        return torch.tensor(rows, device=device), torch.tensor(cols, device=device)
+
+    def pick(self, hidden: torch.Tensor, *, hook: str = "") -> torch.Tensor:
+        """Input hook for the LM head: hidden states at :attr:`columns` ``[rows, columns, d]`` -> the picked
+        positions ``[1, picked, d]`` (row after row)."""
+        rows, cols = self._pick_index
+        return hidden[rows, cols][None]
 
     def target_log_probs(self, logits: torch.Tensor) -> torch.Tensor:
-        """Mean log-probability of each row's target from logits at :attr:`columns` (0 for rows without one)."""
-        index = {c: i for i, c in enumerate(self.columns)}
-        log_probs = logits.float().log_softmax(-1)
+        """Mean log-probability of each row's target (0 for rows without one) from picked logits."""
+        log_probs = logits.reshape(-1, logits.shape[-1]).float().log_softmax(-1)
         out = []
-        for row, (target, length) in enumerate(zip(self.targets, self.lengths)):
+        for row, target in enumerate(self.targets):
             if not target:
                 out.append(log_probs.new_zeros(()))
                 continue
-            cols = [index[c] for c in range(length - len(target) - 1, length - 1)]
-            steps = log_probs[row, cols]
+            steps = log_probs[self._offsets[row] : self._offsets[row + 1]]
             out.append(steps.gather(-1, torch.tensor(target, device=logits.device)[:, None]).mean())
         return torch.stack(out)
 
     def last_logits(self, logits: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-        """Logits (from :attr:`columns`) at the last real suffix position of ``rows`` (rows without a target)."""
-        index = {c: i for i, c in enumerate(self.columns)}
-        last = torch.tensor([index[self.lengths[int(r)] - 1] for r in rows], device=logits.device)
-        return logits[rows, last]
+        """Picked logits at the last real suffix position of ``rows`` (rows without a target)."""
+        flat = logits.reshape(-1, logits.shape[-1])
+        return flat[torch.tensor([self._offsets[int(r) + 1] - 1 for r in rows], device=logits.device)]
 
 
 def encode_split(tokenizer: Any, items: Sequence[Item], device: torch.device, pad_id: int) -> SplitBatch:
@@ -184,7 +217,7 @@ def encode_split(tokenizer: Any, items: Sequence[Item], device: torch.device, pa
     parts = []
     for item in items:
         ids, index = prompt_ids_and_subject(tokenizer, item)
-        parts.append((ids[:index], ids[index:] + list(item.target)))
+        parts.append((ids[:index], ids[index:] + list(item.target[:-1])))  # see SplitBatch
     split = max(len(p) for p, _ in parts)
     width = split + max(len(s) for _, s in parts)
     input_ids = torch.full((len(parts), width), pad_id, dtype=torch.long)

@@ -9,8 +9,15 @@ optimised with Adam on
 clamping ``‖δ‖ ≤ clamp_norm_factor · ‖v₀‖`` after each step and stopping a request once its loss is below
 ``loss_stop``. Requests are optimised together in one batch (rows never interact), each with its own ``δ``.
 
-Speed: tokens before the subject's last token do not depend on ``δ``, so they run once and serve as a KV cache;
-each step runs only the subject's last token, the rest of the prompt and the target (a few tokens per row).
+Speed (each step is a forward and a backward; all of these leave the result unchanged):
+
+- tokens before the subject's last token do not depend on ``δ``: they run once and serve as a KV cache, restored
+  after each step without copying it; each step runs the subject's last token, the rest of the prompt and the
+  target without its last token (nothing reads the output there);
+- blocks below the one holding ``module`` do not depend on ``δ`` either: after the first step only the blocks from
+  that one up run (:mod:`editors._common.replay`);
+- the LM head runs only at the positions a loss reads (:meth:`SplitBatch.pick`).
+
 Only ``δ`` gets gradients (``torch.autograd.grad``); the model's parameters and ``.grad`` stay untouched.
 """
 
@@ -18,14 +25,17 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+from transformers.cache_utils import DynamicLayer
 
 from editors._common.hooks import forward_hooks
 from editors._common.keys import in_template
+from editors._common.replay import BlockReplay
 from editors._common.tokens import SplitBatch, encode_split, item_for, pad_id_of, target_ids, tokenizer_lock
 from editors.requests import EditRequest
 from models import ModelHandle
@@ -65,8 +75,7 @@ def optimise(
     n, m, device = len(requests), len(templates), handle.device
     owner = torch.cat([torch.arange(n).repeat_interleave(m), torch.arange(n)]).to(device)
     bare_rows, kl_rows = torch.arange(n, device=device) * m, torch.arange(n * m, n * m + n, device=device)
-    with torch.no_grad():
-        prefix = _prefix_cache(handle, batch)
+    prefix = _prefix_cache(handle, batch)
     delta = torch.zeros(n, int(handle.model.config.hidden_size), device=device, requires_grad=True)
     seen: dict[str, torch.Tensor] = {}
 
@@ -75,13 +84,29 @@ def optimise(
             seen["v0"] = out.detach()[bare_rows, 0].float().clone()
         return torch.cat([out[:, :1] + delta[owner, None].to(out.dtype), out[:, 1:]], dim=1)
 
+    replay: BlockReplay | None = BlockReplay(handle, module)
+    columns = torch.tensor(batch.columns, device=device)
+
+    def forward() -> torch.Tensor:
+        """Logits at the picked positions; after the first step only the blocks from the changed one up run."""
+        cache = prefix()
+        if replay is not None and replay.ready:
+            return replay.logits(cache, columns)
+        with replay.recording(cache) if replay is not None else nullcontext():
+            return handle.model(**batch.suffix_inputs(cache)).logits
+
     opt = torch.optim.Adam([delta], lr=knobs.lr)
     active = torch.ones(n, dtype=torch.bool, device=device)
     kl_init, nll_before, nll, step = None, None, torch.zeros(n), 0
-    with forward_hooks(handle.model, outputs={module: shift}):
+    with forward_hooks(handle.model, outputs={module: shift}, inputs={handle.arch.facts.lm_head: batch.pick}):
         for step in range(knobs.steps + 1):
             with torch.enable_grad():
-                logits = handle.model(**batch.suffix_inputs(copy.deepcopy(prefix))).logits
+                logits = forward()
+            if step == 0 and replay is not None and not replay.matches(prefix(), columns, logits):
+                logger.warning("value optimisation: replaying the upper blocks does not reproduce the forward "
+                               "of this model; running full forwards")
+                replay = None
+            with torch.enable_grad():
                 nll = -batch.target_log_probs(logits)[: n * m].view(n, m).mean(1)
                 kl_logp = batch.last_logits(logits, kl_rows).float().log_softmax(-1)
                 if kl_init is None:
@@ -112,12 +137,28 @@ def _batch(handle: ModelHandle, requests: Sequence[EditRequest], templates: Sequ
         return encode_split(tok, items, handle.device, pad_id_of(tok))
 
 
-def _prefix_cache(handle: ModelHandle, batch: SplitBatch) -> Any:
-    """KV cache of the prefixes (None when every row starts with its subject's last token)."""
+def _prefix_cache(handle: ModelHandle, batch: SplitBatch) -> Callable[[], Any]:
+    """Run the prefixes once; return a function giving their KV cache as it was right after that pass (None when
+    every row starts with its subject's last token), for one step's suffix pass to extend."""
     if batch.split == 0:
-        return None
-    out = handle.model(**batch.prefix_inputs())
-    return getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+        return lambda: None
+    with torch.no_grad():
+        out = handle.model(**batch.prefix_inputs())
+    cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+    layers = getattr(cache, "layers", None)
+    if layers is None or not all(isinstance(layer, DynamicLayer) for layer in layers):
+        return lambda: copy.deepcopy(cache)  # a cache kind that may write in place: copy it whole
+    # A dynamic layer's update rebinds its keys/values to new tensors (torch.cat), never writing into the
+    # prefix's, so putting each layer's attributes back restores the prefix cache exactly, without a copy.
+    saved = [dict(vars(layer)) for layer in layers]
+
+    def fresh() -> Any:
+        for layer, state in zip(layers, saved):
+            vars(layer).clear()
+            vars(layer).update(state)
+        return cache
+
+    return fresh
 
 
 def _clamp(delta: torch.Tensor, max_norm: torch.Tensor) -> None:

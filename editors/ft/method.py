@@ -75,15 +75,14 @@ def _train(handle: ModelHandle, requests: Sequence[EditRequest], hp: FtHparams):
     def add(out: torch.Tensor, *, hook: str) -> torch.Tensor:
         return out + inputs[hook] @ delta.T.to(out.dtype)
 
-    columns = torch.tensor([batch.split + c for c in batch.columns], device=handle.device)
     opt = torch.optim.Adam([delta], lr=hp.lr)
     before, loss, step = None, torch.zeros(()), 0
-    with forward_hooks(handle.model, inputs={path: keep}, outputs={path: add}):
+    hooks_in = {path: keep, handle.arch.facts.lm_head: batch.pick}
+    with forward_hooks(handle.model, inputs=hooks_in, outputs={path: add}):
         for step in range(hp.steps + 1):
             with torch.enable_grad():
                 # The change acts on every position, so the whole prompt runs each step (no prefix cache).
-                logits = handle.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                                      position_ids=batch.position_ids, use_cache=False, logits_to_keep=columns).logits
+                logits = handle.model(**batch.full_inputs()).logits
                 loss = -batch.target_log_probs(logits).mean()
             before = loss.item() if before is None else before
             if step == hp.steps or loss.item() < hp.loss_stop:

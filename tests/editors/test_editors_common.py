@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import copy
 import threading
+from types import SimpleNamespace
 
 import pytest
 import torch
 from editors_testkit import bad_requests, hook_counts, max_abs_diff, params_state, refuses_without_change, snapshot
+from transformers import (Gemma3ForCausalLM, Gemma3TextConfig, GPT2Config, GPT2LMHeadModel, Qwen2Config,
+                          Qwen2ForCausalLM)
 
 from editors import EditRequest, get_method, method_names
 from editors._common import stats as stats_module
+from editors._common import values as values_module
 from editors._common.deltas import LayerDelta, pending, record
 from editors._common.hooks import StopForward, forward_hooks, run_until_stopped
 from editors._common.hparams import Shape, scale_layer, scale_layers
 from editors._common.keys import in_template
+from editors._common.replay import BlockReplay
 from editors._common.stats import SecondMoments
 from editors._common.templates import TemplateCache
 from editors._common.tokens import encode_split, item_for, pad_id_of, prompt_ids_and_subject
+from editors._common.values import ValueKnobs
 from editors.memit import MemitHparams
 from editors.rome.rank_one import rank_one
 from kg.errors import InvalidInput
 from models import DenseRecord, LowRankRecord
+from models.arch import FAMILIES, Arch
 
 REQUEST = EditRequest(prompt="The capital of France is", subject="France", target_new=" xyz")
 FAST = {  # knobs that keep each method to well under a second on the tiny model
@@ -98,19 +106,97 @@ class TestSubjectLocation:
 
 
 class TestPrefixCache:
-    """Running the prefix once and the suffix with its KV cache gives the full forward's logits."""
+    """Running the prefix once and the suffix with its KV cache, scoring only the picked positions, gives the
+    full forward's logits and target log-probabilities (the last target token is not fed: nothing reads it)."""
 
     def test_same_logits_as_a_full_forward(self, tiny):
-        items = [item_for(t, "France", (70, 71)) for t in
-                 ("The capital of France is", "France is", "Long prefix here. France won")]
+        targets = [(70, 71), (72,), (70, 71, 73)]
+        items = [item_for(t, "France", target) for t, target in
+                 zip(("The capital of France is", "France is", "Long prefix here. France won"), targets)]
+        items.append(item_for("France is a", "France"))  # no target: its last position is picked
         batch = encode_split(tiny.tokenizer, items, tiny.device, pad_id_of(tiny.tokenizer))
+        rows = [prompt_ids_and_subject(tiny.tokenizer, item)[0] + list(item.target) for item in items]
         with torch.no_grad():
-            full = tiny.model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                              position_ids=batch.position_ids).logits[:, batch.split:]
+            full = [tiny.model(input_ids=torch.tensor([ids])).logits[0].log_softmax(-1) for ids in rows]
             cache = tiny.model(**batch.prefix_inputs()).cache
-            split = tiny.model(**batch.suffix_inputs(cache)).logits
-        assert torch.allclose(full[:, list(batch.columns)], split, atol=1e-4)
-        assert torch.allclose(batch.target_log_probs(split), batch.target_log_probs(full[:, list(batch.columns)]))
+            with forward_hooks(tiny.model, inputs={tiny.arch.facts.lm_head: batch.pick}):
+                split = tiny.model(**batch.suffix_inputs(cache)).logits
+        assert split.shape[:2] == (1, sum(len(t) for t in targets) + 1)  # one LM-head row per scored position
+        expected = [lp[len(ids) - len(t) - 1 : len(ids) - 1].gather(-1, torch.tensor(t)[:, None]).mean()
+                    for lp, ids, t in zip(full, rows, targets)]
+        assert torch.allclose(batch.target_log_probs(split)[:3], torch.stack(expected), atol=1e-4)
+        last = batch.last_logits(split, torch.tensor([3])).log_softmax(-1)
+        assert torch.allclose(last, full[3][-1:], atol=1e-4)
+
+
+class TestValueReplay:
+    """After the first step, the value optimisation runs only the blocks from the changed one up, and gets the
+    same values as with full forwards."""
+
+    KNOBS = ValueKnobs(steps=6, lr=0.5, kl_factor=0.0625, weight_decay=1e-3, clamp_norm_factor=4, loss_stop=-1.0)
+    TEMPLATES = ("{}", "Some prefix. {}")
+
+    def test_same_values_as_full_forwards(self, tiny, monkeypatch):
+        module = tiny.arch.mlp_out_path(1)
+        replayed = values_module.optimise(tiny, [REQUEST], self.TEMPLATES, module, self.KNOBS)
+        monkeypatch.setattr(values_module.BlockReplay, "ready", property(lambda self: False))
+        full = values_module.optimise(tiny, [REQUEST], self.TEMPLATES, module, self.KNOBS)
+        assert replayed.steps == full.steps == self.KNOBS.steps
+        assert torch.allclose(replayed.delta, full.delta, atol=1e-5)
+        assert replayed.nll_after == pytest.approx(full.nll_after, abs=1e-4)
+
+    def test_blocks_below_run_once_per_pass(self, tiny):
+        calls = {0: 0, 1: 0}
+
+        def count(i):
+            def hook(*args):
+                calls[i] += 1
+            return hook
+
+        handles = [tiny.arch.layer(i).register_forward_hook(count(i)) for i in calls]
+        try:
+            values_module.optimise(tiny, [REQUEST], self.TEMPLATES, tiny.arch.mlp_out_path(1), self.KNOBS)
+        finally:
+            for handle in handles:
+                handle.remove()
+        assert calls[0] == 2  # the prefix pass and the first step's full forward
+        assert calls[1] == 2 + 1 + self.KNOBS.steps  # those, the replay check, then one replay per later step
+
+
+def _tiny_family_model(family: str) -> torch.nn.Module:
+    """A random 3-block model of one supported family (Gemma 3 with a sliding window and logit soft-capping)."""
+    torch.manual_seed(0)
+    common = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4,
+                  num_key_value_heads=2, vocab_size=100)
+    if family == "gpt2":
+        return GPT2LMHeadModel(GPT2Config(n_embd=32, n_layer=3, n_head=4, vocab_size=100, n_positions=64)).eval()
+    if family == "qwen2":
+        return Qwen2ForCausalLM(Qwen2Config(**common)).eval()
+    return Gemma3ForCausalLM(Gemma3TextConfig(**common, head_dim=8, sliding_window=4,
+                                              final_logit_softcapping=5.0)).eval()
+
+
+@pytest.mark.parametrize("family", ["gpt2", "qwen2", "gemma3"])
+@pytest.mark.parametrize("where", ["mlp_out", "block"])
+def test_block_replay_reproduces_each_family(family, where):
+    """Replaying the recorded upper blocks on the prefix cache gives the full suffix forward's logits."""
+    model = _tiny_family_model(family)
+    handle = SimpleNamespace(model=model, arch=Arch(FAMILIES[family], model))
+    module = handle.arch.mlp_out_path(1) if where == "mlp_out" else handle.arch.layer_path(1)
+    ids = torch.randint(0, 100, (2, 9), generator=torch.Generator().manual_seed(1))
+    mask = torch.ones_like(ids)
+    mask[1, :2] = 0  # a left-padded row
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    keep = torch.tensor([1, 3])
+    with torch.no_grad():
+        prefix = model(input_ids=ids[:, :5], attention_mask=mask[:, :5], position_ids=positions[:, :5],
+                       use_cache=True).cache
+        recorded, replay = copy.deepcopy(prefix), BlockReplay(handle, module)
+        with replay.recording(recorded):
+            full = model(input_ids=ids[:, 5:], attention_mask=mask, position_ids=positions[:, 5:], cache=recorded,
+                         use_cache=True, logits_to_keep=keep).logits
+    assert replay.ready and replay.first == 1
+    assert replay.matches(copy.deepcopy(prefix), keep, full)
 
 
 class TestDeltas:
