@@ -1,7 +1,7 @@
 """Editing evaluation benchmark on the built-in counterfactual set (:mod:`editors.eval`); prints JSON.
 
     python bench/editing.py [--methods rome,grace,...] [--edits 200] [--mode MODE] [--steps 100]
-                            [--lang en] [--home DIR] [--out FILE]
+                            [--lang en] [--home DIR] [--out FILE] [--resume]
 
 Per method: seconds per edit (median; ``method.apply`` only, statistics and context templates cached by a
 warm-up edit), seconds of a whole T-edit sequence (sequential mode) or of one N-request batch (batch mode), and
@@ -67,13 +67,18 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         options = RunOptions(mode=mode, steps=steps, scoring=EvalOptions(fluency_tokens=args.fluency_tokens))
         size = _chunk(args.chunk or len(chosen), steps)
-        parts = []
-        for start in range(0, len(chosen), size):  # each chunk is saved as soon as it is done
+        key = f"{name}/{mode}" + (f"/T{steps}" if mode == "sequential" else "")
+        previous = report.get("runs", {}).get(key) if args.resume else None
+        parts = [previous] if previous else []  # a saved run counts as one chunk of the merged result
+        done = previous["edits"] if previous else 0
+        if done:
+            logging.info("%s: resuming after the %d edits saved in %s", name, done, out)
+        for start in range(done, len(chosen), size):  # each chunk is saved as soon as it is done
             parts.append(run_eval(handle, method, chosen[start : start + size], options))
             result = merge(parts)
             result["warm_up_seconds"] = warm_s
             result["load_average_1m"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
-            report.setdefault("runs", {})[f"{name}/{mode}" + (f"/T{steps}" if mode == "sequential" else "")] = result
+            report.setdefault("runs", {})[key] = result
             atomic_write_json(out, report)
             logging.info("%s: %d edits done: %s", name, result["edits"], json.dumps(result["metrics"]))
     registry.close()
@@ -148,6 +153,8 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=100, help="T of sequential runs")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true",
+                   help="continue a run saved in --out (same method, mode, seed) after its last saved chunk")
     p.add_argument("--chunk", type=int, default=20,
                    help="edits per saved chunk (rounded to whole T-edit sequences); 0 = one chunk")
     p.add_argument("--fluency-tokens", type=int, default=100)
