@@ -66,8 +66,8 @@ def two_hop_walk(direction: str) -> str:
     facts too, and the two directions together are the whole 2-hop neighbourhood.
 
     The first hop is undirected and *unfiltered*: LadybugDB 0.22 drops the rows of an undirected hop taken
-    backwards once a filter reads its properties (docs/kg.md). Its validity comes back as ``mid_from`` and
-    ``mid_to`` for the caller to check (:func:`visible_mid`). Two statements instead of one per direction of each
+    backwards once a filter reads its properties (docs/kg.md). Its validity comes back as the last two
+    columns, ``mid_from`` and ``mid_to``, for the caller to check (``GraphStore._walk_reads``). Two statements instead of one per direction of each
     hop halve the reads (rows repeat; callers de-duplicate by fact id).
     """
     far = "(b:Entity)" if direction == "out" else "(a:Entity)"
