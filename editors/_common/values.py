@@ -53,6 +53,7 @@ class ValueKnobs:
     weight_decay: float
     clamp_norm_factor: float
     loss_stop: float = 5e-2
+    stop_on_nll: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def optimise(
                 kl = (kl_logp.exp() * (kl_logp - kl_init)).sum(-1)
                 v0_norm = seen["v0"].norm(dim=-1)
                 loss = nll + knobs.kl_factor * kl + knobs.weight_decay * delta.norm(dim=-1) / v0_norm**2
-            active &= loss.detach() >= knobs.loss_stop
+            active &= (nll if knobs.stop_on_nll else loss).detach() >= knobs.loss_stop
             if step == knobs.steps or not active.any():
                 break
             (delta.grad,) = torch.autograd.grad((loss * active).sum(), [delta])
