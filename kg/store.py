@@ -9,12 +9,13 @@ isolation: one writer at a time, enforced by a lock here and the store's own fil
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import operator
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from kg import queries as Q
@@ -168,15 +169,16 @@ class GraphStore:
         if depth == 1:
             return {row["id"]: row for direction in ("out", "in")
                     for row in self.backend.run(Q.neighbourhood(1, direction), params)}
-        at, kept, fields = params["at"], {}, []
+        at, kept, fields = params["at"], {}, ()
         for direction in ("out", "in"):
             names, rows = self.backend.run_values(Q.two_hop_walk(direction), params)
-            fields = names[:-2]  # the last two: the middle relationship's validity
+            fields = tuple(names[:-2])  # the last two: the middle relationship's validity
             # Value lists, not dicts, until a row is kept: ~400 rows per read, most of its Python time.
             for row in rows:
                 if row[-2] <= at and (row[-1] is None or at < row[-1]):
                     kept[row[0]] = row
-        return {fact: dict(zip(fields, row)) for fact, row in kept.items()}
+        as_dict = _row_to_dict(fields)
+        return {fact: as_dict(row) for fact, row in kept.items()}
 
     def _path_reads(self, depth: int, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Rows of the facts within ``depth`` hops on Neo4j, which never lets a pattern reuse a relationship: every
@@ -371,6 +373,17 @@ def _entity(row: dict[str, Any]) -> Entity:
 
 
 _row_order = operator.itemgetter("subject", "pred", "object", "valid_from")  # _fact_order, on store rows
+
+
+@functools.lru_cache(maxsize=8)
+def _row_to_dict(fields: tuple[str, ...]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A function turning a value list into ``{fields[i]: row[i]}``: a dict display compiled for this column order
+    builds the dict a third faster than ``dict(zip(fields, row))`` (~400 rows per 2-hop read). ``fields`` are the
+    column names of the service's own queries, checked to be identifiers before they reach the source."""
+    if not all(name.isidentifier() for name in fields):
+        raise ValueError(f"column names must be identifiers: {fields}")
+    source = "lambda row: {" + ", ".join(f"{name!r}: row[{i}]" for i, name in enumerate(fields)) + "}"
+    return eval(source)  # noqa: S307 - fixed identifiers, see above
 
 
 def _fact_order(fact: Fact) -> tuple:
