@@ -20,7 +20,7 @@ from api.jobs import JobRunner
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.options import ApiOptions
-from api.routes import chat, edits, jobs, kg, models, system, users
+from api.routes import chat, edits, jobs, kg, locate, models, system, users
 from controller.facade import KGEdit
 from kg.settings import Settings
 
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, *, options: ApiOptions | None =
                   generate_unique_id_function=lambda route: route.name)
     app.state.settings, app.state.options, app.state.metrics = settings, options, metrics
     install_error_handlers(app)
-    for module in (system, kg, edits, models, chat, users, jobs):
+    for module in (system, kg, edits, models, locate, chat, users, jobs):
         app.include_router(module.router)
     _mount_page(app)
     app.add_middleware(BodyLimitMiddleware, max_chars=settings.max_request_chars,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from api.cli_common import emit, fact_line, json_option, login_name, outcome_text, user_store, with_kgedit, working
+from api.cli_locate import COMMANDS as locate_commands
 from api.cli_model import COMMANDS as model_commands
 from api.cli_tools import COMMANDS as tool_commands
 from api.cli_users import users_group
@@ -49,7 +50,7 @@ def main() -> None:
     """kgedit: a versioned knowledge graph that keeps language models' knowledge correct."""
 
 
-for command in (users_group, *model_commands, *tool_commands):
+for command in (users_group, *model_commands, *locate_commands, *tool_commands):
     main.add_command(command)
 
 

@@ -154,6 +154,25 @@ class KGEdit:
     def generate(self, prompts: list[str], *, max_new_tokens: int = 32, chat: bool = True, **kw: Any) -> list[str]:
         return self.model().generate(prompts, max_new_tokens=max_new_tokens, chat=chat, **kw)
 
+    # -- knowledge locating (editors.locate) ---------------------------------------------------------------
+
+    def trace(self, prompt: str, subject: str, *, answer: str | None = None, samples: int = 10,
+              kinds: list[str] | None = None, tokens: str = "key", model: str | None = None) -> Any:
+        """Causal tracing of ``prompt`` with ``subject`` corrupted: the indirect effect per layer and module kind
+        (``editors.locate.CausalTrace``). Raises InvalidInput for a subject not in the prompt or bad counts."""
+        from editors.locate import causal_trace
+        from editors.locate.tracing import KINDS
+
+        return causal_trace(self.model(model), prompt, subject, answer=answer, samples=samples,
+                            kinds=kinds or KINDS, tokens=tokens)
+
+    def lens(self, prompt: str, *, answer: str | None = None, top_k: int = 5, model: str | None = None) -> Any:
+        """The logit lens at the prompt's last token: every layer's top tokens and the answer's rank
+        (``editors.locate.LogitLens``)."""
+        from editors.locate import logit_lens
+
+        return logit_lens(self.model(model), prompt, answer=answer, top_k=top_k)
+
     # -- reading -------------------------------------------------------------------------------------------
 
     @property

@@ -91,3 +91,27 @@ def test_generate_chat_and_model_lifecycle(service):
     assert ok(service.call("POST", "/v1/models/smollm2-135m/unload", "admin")) == {"name": "smollm2-135m",
                                                                                   "unloaded": True}
     assert not ok(service.call("GET", "/v1/models", "viewer"))[0]["loaded"]
+
+
+def test_locate_trace_and_lens(service):
+    """Knowledge locating as a tool: causal tracing finds where the model recalls France's capital (the early MLPs
+    at the subject, as ROME reports), the logit lens shows the answer surfacing in the last layers."""
+    body = {"prompt": "The capital of France is", "subject": "France", "samples": 2, "kinds": ["mlp", "attn"]}
+    trace = ok(service.call("POST", "/v1/locate/trace", "viewer", json=body))
+    assert trace["answer"] == " Paris" and trace["p_clean"] > 0.5 > 0.1 > trace["p_corrupt"]
+    assert trace["num_layers"] == 30 and set(trace["subject_effect"]) == {"mlp", "attn"}
+    mlp = trace["subject_effect"]["mlp"]
+    assert len(mlp) == 30 and trace["peak"]["mlp"] == mlp.index(max(mlp))
+    assert trace["peak"]["mlp"] < 10 and max(mlp) > 10 * max(trace["subject_effect"]["attn"])
+    assert len(trace["traced_tokens"]) == 2  # the last subject token and the last token
+
+    missing = service.call("POST", "/v1/locate/trace", "viewer", json={**body, "subject": "Spain"})
+    assert missing.status_code == 422 and "Spain" in missing.json()["detail"]
+    bad_kind = service.call("POST", "/v1/locate/trace", "viewer", json={**body, "kinds": ["mlp", "ffn"]})
+    assert bad_kind.status_code == 422
+    assert service.call("POST", "/v1/locate/trace", None, json=body).status_code == 401
+
+    lens = ok(service.call("POST", "/v1/locate/lens", "viewer",
+                           json={"prompt": "The capital of France is", "answer": " Paris", "top_k": 3}))
+    assert lens["token"] == " is" and len(lens["layers"]) == 30 and all(len(l["top"]) == 3 for l in lens["layers"])
+    assert lens["layers"][-1]["answer_rank"] == 0 and lens["layers"][0]["answer_rank"] > 100

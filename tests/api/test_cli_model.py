@@ -99,3 +99,17 @@ def test_eval_editing_runs_on_a_scratch_copy(home):
     assert json.loads(kgedit(home, "models", "lineage", "--json").stdout) == before
     missing = kgedit(home, "eval", "editing", "--data", "no-such-file.json", check=False)
     assert missing.returncode == 1 and "no-such-file.json" in missing.stderr
+
+
+def test_locate_and_lens(home):
+    trace = json.loads(kgedit(home, "locate", "The capital of Japan is", "--subject", "Japan", "--samples", "2",
+                              "--kind", "mlp", "--json").stdout)
+    assert trace["answer"] == " Tokyo" and list(trace["subject_effect"]) == ["mlp"]
+    assert trace["p_clean"] > trace["p_corrupt"] and 0 <= trace["peak"]["mlp"] < trace["num_layers"]
+    text = kgedit(home, "locate", "The capital of Japan is", "--subject", "Japan", "--samples", "1",
+                  "--kind", "hidden", "--kind", "mlp").stdout
+    assert "peak: hidden layer" in text and "mlp layer" in text
+    refused = kgedit(home, "locate", "The capital of Japan is", "--subject", "Spain", check=False)
+    assert refused.returncode == 1 and "Spain" in refused.stderr
+    lens = kgedit(home, "lens", "The capital of Japan is", "--answer", " Tokyo").stdout
+    assert lens.splitlines()[-1].split()[0] == "29" and "rank 0" in lens.splitlines()[-1]
