@@ -160,8 +160,7 @@ class KGEdit:
               kinds: list[str] | None = None, tokens: str = "key", model: str | None = None) -> Any:
         """Causal tracing of ``prompt`` with ``subject`` corrupted: the indirect effect per layer and module kind
         (``editors.locate.CausalTrace``). Raises InvalidInput for a subject not in the prompt or bad counts."""
-        from editors.locate import causal_trace
-        from editors.locate.tracing import KINDS
+        from editors.locate import KINDS, causal_trace
 
         return causal_trace(self.model(model), prompt, subject, answer=answer, samples=samples,
                             kinds=kinds or KINDS, tokens=tokens)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from editors.requests import EditRequest
 from kg.errors import InvalidInput, NotFound
-from models import ModelHandle, Record
+
+if TYPE_CHECKING:  # annotations only: importing models loads torch (seconds), which the API's schemas do not need
+    from models import ModelHandle, Record
 
 
 class EditMethod(Protocol):

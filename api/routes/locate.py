@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, KGEditDep
+from editors.locate.results import CausalTrace, LogitLens
 
 router = APIRouter(prefix="/v1/locate", tags=["locate"])
 
@@ -28,26 +29,6 @@ class TraceCreate(BaseModel):
     model: str | None = Field(default=None, max_length=64)
 
 
-class TracePublic(BaseModel):
-    prompt: str
-    tokens: list[str]
-    subject: str
-    subject_range: tuple[int, int]
-    answer: str
-    answer_id: int
-    p_clean: float
-    p_corrupt: float
-    noise: float
-    samples: int
-    window: int
-    num_layers: int
-    traced_tokens: list[int]
-    effects: dict[str, list[list[float]]]
-    subject_effect: dict[str, list[float]]
-    last_effect: dict[str, list[float]]
-    peak: dict[str, int]
-
-
 class LensCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"prompt": "The capital of France is", "answer": " Paris"}]})
@@ -58,32 +39,15 @@ class LensCreate(BaseModel):
     model: str | None = Field(default=None, max_length=64)
 
 
-class LensLayerPublic(BaseModel):
-    layer: int
-    top: list[tuple[str, float]]
-    answer_prob: float | None = None
-    answer_rank: int | None = None
-
-
-class LensPublic(BaseModel):
-    prompt: str
-    position: int
-    token: str
-    answer: str | None
-    layers: list[LensLayerPublic]
-
-
 @router.post("/trace")
-def trace(kge: KGEditDep, user: CurrentUser, body: TraceCreate) -> TracePublic:
+def trace(kge: KGEditDep, user: CurrentUser, body: TraceCreate) -> CausalTrace:
     """Causal tracing: the indirect effect of restoring each layer's hidden state, MLP or attention output while
     the subject is corrupted with noise (422 when the subject is not in the prompt)."""
-    result = kge.trace(body.prompt, body.subject, answer=body.answer, samples=body.samples, kinds=list(body.kinds),
-                       tokens="all" if body.all_tokens else "key", model=body.model)
-    return TracePublic(**result.model_dump())
+    return kge.trace(body.prompt, body.subject, answer=body.answer, samples=body.samples, kinds=list(body.kinds),
+                     tokens="all" if body.all_tokens else "key", model=body.model)
 
 
 @router.post("/lens")
-def lens(kge: KGEditDep, user: CurrentUser, body: LensCreate) -> LensPublic:
+def lens(kge: KGEditDep, user: CurrentUser, body: LensCreate) -> LogitLens:
     """The logit lens at the prompt's last token: each layer's top tokens and the answer's probability and rank."""
-    result = kge.lens(body.prompt, answer=body.answer, top_k=body.top_k, model=body.model)
-    return LensPublic(**result.model_dump())
+    return kge.lens(body.prompt, answer=body.answer, top_k=body.top_k, model=body.model)

@@ -7,36 +7,13 @@ top tokens per layer and, for a given answer, its probability and rank (it typic
 from __future__ import annotations
 
 import torch
-from pydantic import BaseModel, ConfigDict
 
 from editors._common.tokens import tokenizer_lock
 from editors.locate.hooks import first, hooked
+from editors.locate.results import LensLayer, LogitLens
 from editors.locate.tokens import prompt_ids, target_ids
 from kg.errors import InvalidInput
 from models import ModelHandle
-
-
-class LensLayer(BaseModel):
-    """One layer's reading: top tokens with probabilities, and the answer's probability and rank (0 = top)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    layer: int
-    top: list[tuple[str, float]]
-    answer_prob: float | None = None
-    answer_rank: int | None = None
-
-
-class LogitLens(BaseModel):
-    """The result of :func:`logit_lens`, JSON-friendly (``lens.model_dump()``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    prompt: str
-    position: int
-    token: str
-    answer: str | None
-    layers: list[LensLayer]
 
 
 def logit_lens(handle: ModelHandle, prompt: str, *, answer: str | None = None, top_k: int = 5,

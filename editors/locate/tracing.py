@@ -15,48 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from pydantic import BaseModel, ConfigDict
 from torch import nn
 
 from editors._common.tokens import tokenizer_lock
 from editors.base import check_requests
 from editors.locate.hooks import first, hooked, with_first
+from editors.locate.results import KINDS, CausalTrace
 from editors.locate.tokens import prompt_ids, subject_range, target_ids
 from editors.requests import EditRequest
 from kg.errors import InvalidInput
 from models import Arch, ModelHandle
 
-KINDS = ("hidden", "mlp", "attn")
-
-
-class CausalTrace(BaseModel):
-    """The result of :func:`causal_trace`, JSON-friendly (``trace.model_dump()``).
-
-    ``effects[kind][i][l]`` is the indirect effect of restoring ``kind`` at token ``i`` and layer ``l`` (only the
-    traced tokens have rows; ``traced_tokens`` lists them). ``subject_effect[kind][l]`` is the row of the last
-    subject token, ``last_effect[kind][l]`` the row of the last token; ``peak[kind]`` the layer where the subject
-    row is largest.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    prompt: str
-    tokens: list[str]
-    subject: str
-    subject_range: tuple[int, int]
-    answer: str
-    answer_id: int
-    p_clean: float
-    p_corrupt: float
-    noise: float
-    samples: int
-    window: int
-    num_layers: int
-    traced_tokens: list[int]
-    effects: dict[str, list[list[float]]]
-    subject_effect: dict[str, list[float]]
-    last_effect: dict[str, list[float]]
-    peak: dict[str, int]
 
 
 def causal_trace(handle: ModelHandle, prompt: str, subject: str, *, answer: str | None = None, samples: int = 10,
