@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from editors._common.values import ValueKnobs
 from kg.errors import InvalidInput
@@ -29,6 +29,20 @@ def shape_of(handle: ModelHandle) -> Shape:
     arch = handle.arch
     weight = arch.as_out_in(arch.mlp_out(0).weight)
     return Shape(arch.family, arch.num_layers, int(weight.shape[1]))
+
+
+def hparams_for(cls: type[H], handle: ModelHandle, overrides: Mapping[str, Any]) -> H:
+    """``cls``'s knobs on ``handle``'s model: the edited layer(s) picked by causal tracing where ``overrides`` say
+    ``"auto"`` or ``cls`` has no defaults tuned for the family (``cls.tuned_families``), then ``cls.for_model``.
+
+    Raises:
+        InvalidInput: an unknown knob or a layer outside the model.
+    """
+    from editors.locate.layers import traced_overrides  # causal tracing: only needed here
+
+    key = "layers" if "layers" in {f.name for f in dataclasses.fields(cls)} else "layer"  # type: ignore[arg-type]
+    traced = traced_overrides(handle, overrides, key=key, tuned_families=cls.tuned_families)  # type: ignore[attr-defined]
+    return cls.for_model(shape_of(handle), traced)  # type: ignore[attr-defined]
 
 
 def scale_layer(layer: int, reference_depth: int, depth: int) -> int:
@@ -94,8 +108,10 @@ class ValueFitHparams:
     """The knobs shared by the methods that optimise a value vector and solve against key statistics (ROME,
     MEMIT, AlphaEdit): the value optimisation (:mod:`editors._common.values`), the number of text samples behind
     the second moments ``C``, and the context templates ``((prefix_length, count), ...)``. Each method's
-    hparams extend it and may change the defaults."""
+    hparams extend it and may change the defaults. ``tuned_families``: the families with tuned defaults (others get
+    their layers from causal tracing, :func:`hparams_for`)."""
 
+    tuned_families: ClassVar[frozenset[str]] = frozenset()
     v_steps: int = 25
     v_lr: float = 0.5
     v_weight_decay: float = 1e-3

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from editors._common.hparams import as_meta, check_overrides, shape_of
+from editors._common.hparams import as_meta, check_overrides, hparams_for
 from editors._common.stats import SecondMoments
 from editors._common.templates import TemplateCache
 from editors._common.values import Values
@@ -31,7 +31,7 @@ class StatisticsEditor:
 
     def hparams(self, handle: ModelHandle) -> Any:
         """The knobs this instance uses on ``handle``'s model (family defaults plus overrides)."""
-        return self.hparams_class.for_model(shape_of(handle), self.overrides)
+        return hparams_for(self.hparams_class, handle, self.overrides)
 
     def edit_meta(self, hp: Any, layers: Sequence[int], requests: Sequence[EditRequest], values: Values,
                   started: float, **extra: Any) -> dict[str, Any]:

@@ -45,3 +45,4 @@ _FAMILY: FamilyTable = {
     "gemma3": ((4, 5, 6, 7, 8), 32, {}),
     "gpt2": ((13, 14, 15, 16, 17), 48, {"l2": 10.0}),
 }
+AlphaEditHparams.tuned_families = frozenset(_FAMILY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from editors._common.hparams import FamilyTable, Shape, family_defaults
 
@@ -16,6 +16,7 @@ class FtHparams:
     ``norm_constraint``: optional L∞ bound on the change of each weight (None: unbounded).
     """
 
+    tuned_families: ClassVar[frozenset[str]] = frozenset()  # set below: families with tuned defaults
     layer: int
     lr: float = 5e-4
     steps: int = 25
@@ -40,3 +41,4 @@ _FAMILY: FamilyTable = {
     "gemma3": (21, 32, {}),
     "gpt2": (0, 48, {"norm_constraint": 5e-4}),
 }
+FtHparams.tuned_families = frozenset(_FAMILY)

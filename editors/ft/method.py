@@ -10,7 +10,7 @@ import torch
 
 from editors._common.deltas import parameter_name, weight_out_in
 from editors._common.hooks import forward_hooks
-from editors._common.hparams import as_meta, check_overrides, shape_of
+from editors._common.hparams import as_meta, check_overrides, hparams_for
 from editors._common.tokens import encode_split, item_for, pad_id_of, target_ids, tokenizer_lock
 from editors._common.validate import validate
 from editors.base import register_method
@@ -37,7 +37,7 @@ class FineTune:
 
     def hparams(self, handle: ModelHandle) -> FtHparams:
         """The knobs this instance uses on ``handle``'s model (family defaults plus overrides)."""
-        return FtHparams.for_model(shape_of(handle), self.overrides)
+        return hparams_for(FtHparams, handle, self.overrides)
 
     def apply(self, handle: ModelHandle, requests: Sequence[EditRequest]) -> DenseRecord:
         """Fine-tune on ``requests`` and return the record, not yet applied.

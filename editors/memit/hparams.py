@@ -57,3 +57,4 @@ _FAMILY: dict[str, _Reference] = {
     "gpt2": _Reference((13, 14, 15, 16, 17), 48, 20000.0, 6400,
                        {"v_weight_decay": 0.5, "clamp_norm_factor": 0.75}),
 }
+MemitHparams.tuned_families = frozenset(_FAMILY)

@@ -40,3 +40,4 @@ _FAMILY: FamilyTable = {
     "gemma3": (5, 32, {}),
     "gpt2": (17, 48, {"v_weight_decay": 0.5}),
 }
+RomeHparams.tuned_families = frozenset(_FAMILY)

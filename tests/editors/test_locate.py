@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from editors_testkit import FRANCE, hook_counts, max_abs_diff, snapshot
 
-from editors import EditRequest
+from editors import EditRequest, get_method
 from editors.locate import causal_trace, locate_layer, logit_lens
-from editors.locate.layers import depth_layer, resolve_layer
+from editors.locate import layers as layers_module
+from editors.locate import tracing as tracing_module
+from editors.locate.layers import depth_layer, resolve_layer, traced_layer, traced_overrides
 from editors.locate.tokens import subject_range
 from kg.errors import InvalidInput
 
@@ -61,6 +64,52 @@ class TestTinyModel:
             logit_lens(tiny, "The capital", position=40)
         with pytest.raises(InvalidInput):
             locate_layer(tiny, [EditRequest(**FRANCE)], position="middle")
+
+
+class TestLayersFromTracing:
+    """Where a method has no defaults tuned for a model's family, or is asked for ``"auto"``, its edited layer
+    comes from causal tracing on a few well-known facts, traced once per base model."""
+
+    def test_traced_once_and_used_where_asked_or_untuned(self, tiny, monkeypatch):
+        calls = []
+        real = tracing_module.locate_layer
+        monkeypatch.setattr(tracing_module, "locate_layer", lambda *a, **k: calls.append(1) or real(*a, **k))
+        monkeypatch.setattr(layers_module, "_traced", {})
+        peak = traced_layer(tiny)
+        assert peak in (0, 1) and traced_layer(tiny) == peak and len(calls) == 1
+        tuned = {"llama"}  # the tiny model's family
+        assert traced_overrides(tiny, {"layer": "auto"}, key="layer", tuned_families=tuned) == {"layer": peak}
+        assert traced_overrides(tiny, {"v_steps": 3}, key="layer", tuned_families=tuned) == {"v_steps": 3}
+        assert traced_overrides(tiny, {"layer": 1}, key="layer", tuned_families=()) == {"layer": 1}
+        assert traced_overrides(tiny, {}, key="layer", tuned_families=()) == {"layer": peak}
+        assert traced_overrides(tiny, {"layers": "auto"}, key="layers", tuned_families=tuned) == {"layers": (0, 1)}
+
+    def test_window_around_the_peak(self, monkeypatch):
+        deep = SimpleNamespace(arch=SimpleNamespace(family="llama", num_layers=30))  # only what the window reads
+        monkeypatch.setattr(layers_module, "traced_layer", lambda handle, **kw: 1)
+        assert traced_overrides(deep, {"layers": "auto"}, key="layers", tuned_families=()) == {"layers": (0, 1, 2, 3, 4)}
+        monkeypatch.setattr(layers_module, "traced_layer", lambda handle, **kw: 17)
+        assert traced_overrides(deep, {"layers": "auto"}, key="layers", tuned_families=()) == {
+            "layers": (15, 16, 17, 18, 19)}
+        monkeypatch.setattr(layers_module, "traced_layer", lambda handle, **kw: 29)
+        assert traced_overrides(deep, {}, key="layers", tuned_families=()) == {"layers": (25, 26, 27, 28, 29)}
+
+    @pytest.mark.parametrize("name", ["rome", "memit", "alphaedit", "ft"])
+    def test_methods_trace_for_a_family_without_defaults(self, tiny, monkeypatch, name):
+        method, traced = get_method(name), []
+        monkeypatch.setattr(layers_module, "traced_layer", lambda handle, **kw: traced.append(1) or 1)
+        tuned = method.hparams(tiny)  # the tiny model is a llama: the table's layers, no tracing
+        assert not traced
+        monkeypatch.setattr(type(tuned), "tuned_families", frozenset({"gpt2"}))
+        hp = method.hparams(tiny)
+        assert traced and ((hp.layers == (0, 1)) if hasattr(hp, "layers") else hp.layer == 1)
+        assert get_method(name, **{"layers" if hasattr(hp, "layers") else "layer": "auto"}).hparams(tiny) == hp
+
+    def test_grace_and_wise_trace_for_a_family_without_a_depth(self, tiny, monkeypatch):
+        request = EditRequest(**FRANCE)
+        monkeypatch.setattr(tracing_module, "locate_layer", lambda handle, requests, **kw: 1)
+        assert resolve_layer(tiny, None, {"llama": 0.0}, 0.8, [request]) == 0
+        assert resolve_layer(tiny, None, {"gpt2": 0.0}, 0.0, [request]) == 1
 
 
 def test_depth_layer():
