@@ -117,9 +117,18 @@ class KGEdit:
         return self._editors[name]
 
     def models(self) -> list[dict[str, Any]]:
-        """Registered models, loaded or not (name, source, loaded, param_bytes, state_id, default)."""
-        return [{**dataclasses.asdict(m), "default": m.name == self.settings.default_model}
-                for m in self.registry.list()]
+        """Registered models, loaded or not (name, source, loaded, param_bytes, state_id, default).
+
+        Before the registry exists (nothing loaded or registered in this process) the registrations are read
+        from disk, without importing model code: ``kgedit models list`` answers at once.
+        """
+        if self._registry is None:
+            from models.registrations import unloaded_infos
+
+            infos = unloaded_infos(self.settings)
+        else:
+            infos = self.registry.list()
+        return [{**dataclasses.asdict(m), "default": m.name == self.settings.default_model} for m in infos]
 
     def load_model(self, name: str) -> dict[str, Any]:
         """Load a registered model now (first use would load it anyway); its entry as :meth:`models` gives it."""

@@ -8,7 +8,6 @@ module-level registry. Registrations persist in ``<home>/models/registry.json``;
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import re
 import threading
@@ -19,9 +18,8 @@ from pathlib import Path
 
 import torch
 
-from kg.errors import Conflict, InvalidInput, KGEditError, ModelBusy, ModelNotFound
+from kg.errors import Conflict, InvalidInput, ModelBusy, ModelNotFound
 from kg.settings import Settings
-from models._fs import atomic_write_json
 from models.cache import WeightCache
 from models.device import configure_threads, resolve_device, resolve_dtype
 from models.digest import text_digest
@@ -29,22 +27,12 @@ from models.handle import ModelHandle
 from models.ledger import Ledger
 from models.loading import check_architecture, load_model
 from models.locks import RWLock
-from models.sources import DEFAULT_MODEL_NAME, DEFAULT_SOURCE, ModelSource, describe, from_json, source_from, to_json
+from models.registrations import ModelInfo, read_registrations, write_registrations
+from models.sources import DEFAULT_MODEL_NAME, DEFAULT_SOURCE, ModelSource, describe, source_from
 
 logger = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # names become folder names under <home>
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """One registered model, as :meth:`ModelRegistry.list` reports it."""
-
-    name: str
-    source: str
-    loaded: bool
-    param_bytes: int | None
-    state_id: str | None
 
 
 @dataclass(frozen=True)
@@ -70,14 +58,10 @@ class ModelRegistry:
         self.dtype = resolve_dtype(settings.dtype)
         configure_threads(self.device, num_threads)
         self._cache = WeightCache(settings.resolved_cache_dir / "models")
-        self._sources: dict[str, ModelSource] = {DEFAULT_MODEL_NAME: DEFAULT_SOURCE, **self._read_registrations()}
+        self._sources: dict[str, ModelSource] = read_registrations(settings)
         self._loaded: OrderedDict[str, ModelHandle] = OrderedDict()  # least recently used first
         self._mutex = threading.RLock()
         self._load_locks: dict[str, threading.Lock] = {}
-
-    @property
-    def _registrations_path(self) -> Path:
-        return self.settings.home / "models" / "registry.json"
 
     def register(self, name: str, source: str | Path | ModelSource, *, persist: bool = True) -> None:
         """Register ``source`` (a HF folder, ``.safetensors`` or ``.gguf`` path, or a source object) as ``name``.
@@ -101,7 +85,7 @@ class ModelRegistry:
                 raise Conflict(f"model {name!r} is loaded from another source; unload it first")
             self._sources[name] = resolved
             if persist and name != DEFAULT_MODEL_NAME:
-                self._write_registrations()
+                write_registrations(self.settings, self._sources)
         logger.info("registered model %s: %s", name, describe(resolved))
 
     def get(self, name: str | None = None) -> ModelHandle:
@@ -202,20 +186,6 @@ class ModelRegistry:
         handle = self._loaded.get(name)
         return ModelInfo(name, describe(self._sources[name]), handle is not None,
                          handle.param_bytes if handle else None, handle.state_id if handle else None)
-
-    def _read_registrations(self) -> dict[str, ModelSource]:
-        path = self._registrations_path
-        if not path.exists():
-            return {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return {name: from_json(src) for name, src in data["models"].items()}
-        except (OSError, ValueError, KeyError, TypeError, KGEditError) as e:
-            raise InvalidInput(f"{path}: unreadable model registrations: {e}") from e
-
-    def _write_registrations(self) -> None:
-        models = {n: to_json(s) for n, s in self._sources.items() if n != DEFAULT_MODEL_NAME}
-        atomic_write_json(self._registrations_path, {"format": 1, "models": models})
 
 
 def _free_memory() -> None:
