@@ -14,21 +14,9 @@ package (``models.registrations``, ``models.sources``) does not import torch, wh
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-_EXPORTS = {
-    "models.arch": ("Arch",),
-    "models.generation": ("Beam", "DecodeRequest", "DecodingStrategy", "Greedy", "Sampling", "StepState",
-                          "Stepwise"),
-    "models.handle": ("ModelHandle",),
-    "models.ledger": ("DenseRecord", "Ledger", "LowRankRecord", "ModuleRecord", "OutputOffset", "Record",
-                      "WrapperModule"),
-    "models.registry": ("ModelRegistry",),
-    "models.sources": ("GGUFSource", "HFFolderSource", "SafetensorsSource"),
-}
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_MODULE_OF)
+from kg.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from models.arch import Arch
@@ -38,15 +26,13 @@ if TYPE_CHECKING:
     from models.registry import ModelRegistry
     from models.sources import GGUFSource, HFFolderSource, SafetensorsSource
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups find it directly
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "models.arch": ("Arch",),
+    "models.generation": ("Beam", "DecodeRequest", "DecodingStrategy", "Greedy", "Sampling", "StepState",
+                          "Stepwise"),
+    "models.handle": ("ModelHandle",),
+    "models.ledger": ("DenseRecord", "Ledger", "LowRankRecord", "ModuleRecord", "OutputOffset", "Record",
+                      "WrapperModule"),
+    "models.registry": ("ModelRegistry",),
+    "models.sources": ("GGUFSource", "HFFolderSource", "SafetensorsSource"),
+})

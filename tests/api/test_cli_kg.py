@@ -75,3 +75,15 @@ def test_every_command_has_help():
     for name, command in main.commands.items():
         assert command.help, f"kgedit {name} has no help text"
         assert kgedit(".", name, "--help").returncode == 0
+
+
+def test_kg_commands_load_no_model_or_llm_code(home):
+    """A KG command starts in under a second: it must not import torch, transformers or LangChain (seconds)."""
+    code = ("import sys\nfrom api.cli import main\n"
+            "try:\n    main(['facts', 'France', '--json'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "heavy = [m for m in ('torch', 'transformers', 'langchain_core') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    env = {**os.environ, "KGEDIT_HOME": str(home), "PYTHONPATH": os.getcwd()}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert {f["object_name"] for f in json.loads(proc.stdout)} == {"Paris", "French"}
