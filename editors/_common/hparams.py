@@ -119,13 +119,14 @@ class ValueFitHparams:
     kl_factor: float = 0.0625
     loss_stop: float = 5e-2
     stop_on_nll: bool = False
+    v_chunk: int = 16
     stats_samples: int = 500
     context_templates: tuple[tuple[int, int], ...] = ((5, 4),)
 
     @property
     def value_knobs(self) -> ValueKnobs:
         return ValueKnobs(self.v_steps, self.v_lr, self.kl_factor, self.v_weight_decay, self.clamp_norm_factor,
-                          self.loss_stop, self.stop_on_nll)
+                          self.loss_stop, self.stop_on_nll, self.v_chunk)
 
 
 #: family -> (layer or layers, depth of the model they were tuned on, other knobs)

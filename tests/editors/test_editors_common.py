@@ -342,3 +342,31 @@ class TestValueStop:
         by_nll = self.run(tiny, dataclasses.replace(regularised, stop_on_nll=True))
         assert by_nll.nll_before[0] > 6.4 > by_nll.nll_after[0] and 0 < by_nll.steps < 30
         assert by_nll.steps != by_loss.steps
+
+
+class TestValueChunks:
+    """Requests are optimised ``chunk`` at a time; rows never interact, so the chunking changes nothing but the
+    memory and the steps each batch runs."""
+
+    REQUESTS = (REQUEST, EditRequest(prompt="Tokyo is the capital of", subject="Tokyo", target_new=" Peru"),
+                EditRequest(prompt="The Eiffel Tower is in", subject="The Eiffel Tower", target_new=" Rome"))
+
+    def run(self, tiny, chunk, **changes):
+        knobs = ValueKnobs(**{"steps": 12, "lr": 0.5, "kl_factor": 0.0625, "weight_decay": 1e-3,
+                              "clamp_norm_factor": 4, "loss_stop": 6.45, "chunk": chunk, **changes})
+        return values_module.optimise(tiny, self.REQUESTS, ("{}", "Some prefix. {}"), tiny.arch.mlp_out_path(0),
+                                      knobs)
+
+    def test_chunks_give_the_batch_result(self, tiny):
+        together, apart = self.run(tiny, chunk=16), self.run(tiny, chunk=1)
+        assert apart.delta.shape == together.delta.shape == (3, tiny.model.config.hidden_size)
+        assert together.delta.abs().max() > 0
+        torch.testing.assert_close(apart.delta, together.delta, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(apart.v0, together.v0)
+        assert apart.nll_before == pytest.approx(together.nll_before, abs=2e-4)  # rounded to 4 places
+        assert apart.nll_after == pytest.approx(together.nll_after, abs=2e-4)
+        assert apart.steps == together.steps  # the batch runs as long as its slowest request
+
+    def test_bad_chunk_is_refused(self, tiny):
+        with pytest.raises(InvalidInput, match="chunk"):
+            self.run(tiny, chunk=0)
