@@ -123,6 +123,9 @@ class ValueFitHparams:
     stats_samples: int = 500
     context_templates: tuple[tuple[int, int], ...] = ((5, 4),)
 
+    def __post_init__(self) -> None:
+        self.value_knobs  # noqa: B018 - checks the knobs when the hparams are made, before any model work
+
     @property
     def value_knobs(self) -> ValueKnobs:
         return ValueKnobs(self.v_steps, self.v_lr, self.kl_factor, self.v_weight_decay, self.clamp_norm_factor,

@@ -62,6 +62,10 @@ class ValueKnobs:
     stop_on_nll: bool = False
     chunk: int = 16
 
+    def __post_init__(self) -> None:
+        if self.chunk < 1:
+            raise InvalidInput(f"the value optimisation's chunk (v_chunk) must be >= 1, not {self.chunk}")
+
 
 @dataclass(frozen=True)
 class Values:
@@ -80,8 +84,6 @@ def optimise(
 ) -> Values:
     """Optimise one ``δ`` per request at the output of ``module``, ``knobs.chunk`` requests at a time (see the
     module docstring)."""
-    if knobs.chunk < 1:
-        raise InvalidInput(f"the value optimisation's chunk must be >= 1, not {knobs.chunk}")
     parts = [_optimise_batch(handle, requests[i:i + knobs.chunk], templates, module, knobs)
              for i in range(0, len(requests), knobs.chunk)]
     if len(parts) == 1:

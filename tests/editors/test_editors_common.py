@@ -367,6 +367,8 @@ class TestValueChunks:
         assert apart.nll_after == pytest.approx(together.nll_after, abs=2e-4)
         assert apart.steps == together.steps  # the batch runs as long as its slowest request
 
-    def test_bad_chunk_is_refused(self, tiny):
+    def test_bad_chunk_is_refused_before_any_work(self, tiny):
         with pytest.raises(InvalidInput, match="chunk"):
             self.run(tiny, chunk=0)
+        with pytest.raises(InvalidInput, match="v_chunk"):
+            get_method("memit", v_chunk=0).hparams(tiny)
