@@ -1,7 +1,7 @@
 """Editing evaluation benchmark on the built-in counterfactual set (:mod:`editors.eval`); prints JSON.
 
     python bench/editing.py [--methods rome,grace,...] [--edits 200] [--mode MODE] [--steps 100]
-                            [--lang en] [--home DIR] [--out FILE] [--resume]
+                            [--lang en] [--home DIR] [--out FILE] [--resume] [--set KNOB=VALUE ...]
 
 Per method: seconds per edit (median; ``method.apply`` only, statistics and context templates cached by a
 warm-up edit), seconds of a whole T-edit sequence (sequential mode) or of one N-request batch (batch mode), and
@@ -62,12 +62,13 @@ def main() -> None:
         steps = args.steps if mode == "sequential" else 1
         chosen = requests[: args.edits]
         logging.info("%s: %s, %d edits%s", name, mode, len(chosen), f", T={steps}" if mode == "sequential" else "")
-        method = method_for(name, home=cache)
+        method = method_for(name, home=cache, overrides=args.set)
         warm_s = _warm_up(handle, method, requests[-1])
         load_before = os.getloadavg()[0]
         options = RunOptions(mode=mode, steps=steps, scoring=EvalOptions(fluency_tokens=args.fluency_tokens))
         size = _chunk(args.chunk or len(chosen), steps)
         key = f"{name}/{mode}" + (f"/T{steps}" if mode == "sequential" else "")
+        key += "".join(f"/{k}={v}" for k, v in sorted(args.set.items()))
         previous = report.get("runs", {}).get(key) if args.resume else None
         parts = [previous] if previous else []  # a saved run counts as one chunk of the merged result
         done = previous["edits"] if previous else 0
@@ -164,7 +165,22 @@ def _parse() -> argparse.Namespace:
                    help="folder for statistics and the counterfactual filter cache (default: --home); lets two "
                         "runs with separate homes (ledgers) share them")
     p.add_argument("--out", default=None, help="JSON file results are merged into after each method")
-    return p.parse_args()
+    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                   help="change a hyper-parameter of every method run (repeatable; VALUE as JSON, else a string), "
+                        "e.g. --set norm_constraint=2e-3; the run is saved under a key naming it")
+    args = p.parse_args()
+    args.set = dict(_knob(item, p) for item in args.set)
+    return args
+
+
+def _knob(item: str, parser: argparse.ArgumentParser) -> tuple[str, object]:
+    name, sep, text = item.partition("=")
+    if not sep or not name:
+        parser.error(f"--set takes KNOB=VALUE, not {item!r}")
+    try:
+        return name, json.loads(text)
+    except ValueError:
+        return name, text
 
 
 if __name__ == "__main__":

@@ -136,16 +136,16 @@ def _report(handle: ModelHandle, method: EditMethod, requests: Sequence[EditRequ
     }
 
 
-def method_for(name: str, *, home: Path | None) -> EditMethod:
-    """The method ``name`` with its defaults; ``home`` (where statistics are cached) is passed to the methods
-    whose constructor takes one.
+def method_for(name: str, *, home: Path | None, overrides: dict[str, Any] | None = None) -> EditMethod:
+    """The method ``name`` with its defaults changed by ``overrides`` (hyper-parameters); ``home`` (where statistics
+    are cached) is passed to the methods whose constructor takes one.
 
     Raises:
-        NotFound: unknown method, naming the known ones.
+        NotFound: unknown method, naming the known ones. InvalidInput: a knob the method does not have.
     """
     factory = method_class(name)
     takes_home = "home" in inspect.signature(factory).parameters
-    return factory(home=home) if takes_home else factory()
+    return factory(home=home, **(overrides or {})) if takes_home else factory(**(overrides or {}))
 
 
 def _hparams(method: EditMethod, handle: ModelHandle) -> dict[str, Any] | None:

@@ -58,6 +58,12 @@ class TestModesOnTinyModel:
         for name in ("rome", "memit", "alphaedit", "ft", "grace", "wise"):
             assert method_for(name, home=tiny_home).name == name
 
+    def test_method_for_applies_overrides(self, tiny, tiny_home):
+        assert method_for("ft", home=tiny_home, overrides={"norm_constraint": 1e-3}).hparams(tiny).norm_constraint == 1e-3
+        assert method_for("memit", home=tiny_home, overrides={"v_chunk": 4}).hparams(tiny).value_knobs.chunk == 4
+        with pytest.raises(InvalidInput):
+            method_for("ft", home=tiny_home, overrides={"no_such_knob": 1})
+
 
 @pytest.mark.slow
 class TestRomeOnDefaultModel:
