@@ -7,10 +7,10 @@ lookup of all current facts of one entity, 2-hop neighbourhood, and rollback of 
 (10k) and on the large graph. The 2-hop read is also split into its parts, each on its own sample of entities (so
 every part is timed on first reads, as the full read is): the store statements alone (LadybugDB executing them and
 the binding handing over every row, no facts built), and the same patterns returning only a count (matching
-without reading values); ``two_hop_facts_p50`` is the number of facts one read returns. Latencies are medians (p50) and p95 over --ops operations; the import rate and
-rollback times are medians over --runs repetitions. Each run uses a fresh store in a temporary directory. Wall-clock
-figures are the targets; the CPU-time figures next to them (this process, all its threads) move much less when the
-machine is shared with other jobs.
+without reading values); ``two_hop_facts_p50`` is the number of facts one read returns. Latencies are medians
+(p50) and p95 over --ops operations; the import rate and rollback times are medians over --runs repetitions.
+Each run uses a fresh store in a temporary directory. Wall-clock figures are the targets; the CPU-time figures next
+to them (this process, all its threads) move much less when the machine is shared with other jobs.
 """
 
 from __future__ import annotations
